@@ -1,0 +1,127 @@
+//! Request and response helpers over `lambda_http` types.
+//!
+//! Handlers read parameters the way API Gateway's REST proxy delivers them: query parameters
+//! already URL-decoded (multi-valued), path parameters decoded, the route as the API resource.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// The route a request was matched to, as written in `template.yaml` (`/api/genes/{gene_symbol}`).
+/// API Gateway REST passes it as the request context's resource path; requests without one
+/// (unit tests) fall back to the URI path.
+pub fn route_of(req: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() {
+        if let Some(resource) = ctx.resource_path.as_deref().filter(|r| !r.is_empty()) {
+            return resource.to_string();
+        }
+    }
+    req.raw_http_path().to_string()
+}
+
+/// Query parameters of one request.
+pub struct Query<'a> {
+    req: &'a Request,
+}
+
+impl<'a> Query<'a> {
+    pub fn of(req: &'a Request) -> Self {
+        Self { req }
+    }
+
+    /// Last value of a parameter (repeated scalars: the last one wins, as in the original).
+    pub fn last(&self, key: &str) -> Option<&'a str> {
+        self.req
+            .query_string_parameters_ref()
+            .and_then(|q| q.all(key))
+            .and_then(|v| v.last().copied())
+    }
+
+    /// Every value of a repeated parameter, in order.
+    pub fn all(&self, key: &str) -> Vec<&'a str> {
+        self.req
+            .query_string_parameters_ref()
+            .and_then(|q| q.all(key))
+            .unwrap_or_default()
+    }
+}
+
+/// A decoded path parameter.
+pub fn path_param<'a>(req: &'a Request, key: &str) -> Option<&'a str> {
+    req.path_parameters_ref().and_then(|p| p.first(key))
+}
+
+/// `scheme://host/path` of the request, used for JSON:API links.
+pub fn base_url(req: &Request) -> String {
+    let uri = req.uri();
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}{}", uri.path()),
+        _ => uri.path().to_string(),
+    }
+}
+
+/// 200 JSON response of a serializable value.
+pub fn json<T: Serialize>(value: &T) -> Response<Body> {
+    json_status(StatusCode::OK, value)
+}
+
+pub fn json_status<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_string(value) {
+        Ok(body) => json_body_response(status, body),
+        Err(e) => {
+            tracing::error!(error = %e, "response serialization failed");
+            ApiError::internal().into_response()
+        }
+    }
+}
+
+/// JSON response from an already serialized body, with the headers every response carries.
+pub fn json_body_response(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    response
+}
+
+/// Result type of a route handler: either a response or an API error to render.
+pub type HandlerResult = Result<Response<Body>, ApiError>;
+
+/// Renders a handler result; errors become the JSON error body. Adds the request id header.
+pub fn finish(req: &Request, result: HandlerResult) -> Response<Body> {
+    let mut response = result.unwrap_or_else(ApiError::into_response);
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() {
+        if let Some(id) = ctx
+            .request_id
+            .as_deref()
+            .and_then(|id| HeaderValue::from_str(id).ok())
+        {
+            response.headers_mut().insert("x-request-id", id);
+        }
+    }
+    response
+}
+
+/// Only GET (and HEAD, answered like GET) reach read handlers; anything else is 405.
+pub fn require_get(req: &Request) -> Result<(), ApiError> {
+    use lambda_http::http::Method;
+    match *req.method() {
+        Method::GET | Method::HEAD => Ok(()),
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}

@@ -1,0 +1,166 @@
+//! JSON:API-style paging of the original (`page[number]`, `page[size]`, `meta`, `links`).
+
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::http::Query;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// Beyond this an OFFSET is only a way to make the database work for nothing.
+pub const MAX_PAGE_NUMBER: u32 = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: u32,
+    pub size: u32,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            number: 1,
+            size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl Page {
+    pub fn from_query(query: &Query<'_>) -> Result<Self, ApiError> {
+        let number = match query.last("page[number]") {
+            None => 1,
+            Some(raw) => parse_bounded(raw, "page[number]", 1, MAX_PAGE_NUMBER)?,
+        };
+        let size = match query.last("page[size]") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(raw) => parse_bounded(raw, "page[size]", 1, MAX_PAGE_SIZE)?,
+        };
+        Ok(Self { number, size })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (i64::from(self.number) - 1) * i64::from(self.size)
+    }
+
+    pub fn limit(&self) -> i64 {
+        i64::from(self.size)
+    }
+
+    /// `ceil(total/size)`, 0 when there is nothing.
+    pub fn page_count(&self, total: i64) -> i64 {
+        if total <= 0 {
+            0
+        } else {
+            (total + i64::from(self.size) - 1) / i64::from(self.size)
+        }
+    }
+
+    pub fn meta(&self, total: i64) -> PageMeta {
+        PageMeta {
+            total,
+            page: self.number,
+            per_page: self.size,
+            page_count: self.page_count(total),
+        }
+    }
+
+    /// Links carry only the page parameters (filters are dropped), as the original does.
+    /// `last` is page 1 when there are no pages.
+    pub fn links(&self, base_url: &str, total: i64) -> PageLinks {
+        let page_count = self.page_count(total);
+        let url = |n: i64| format!("{base_url}?page[number]={n}&page[size]={}", self.size);
+        let current = i64::from(self.number);
+        PageLinks {
+            self_: url(current),
+            first: url(1),
+            last: url(page_count.max(1)),
+            prev: (current > 1).then(|| url(current - 1)),
+            next: (current < page_count).then(|| url(current + 1)),
+        }
+    }
+}
+
+fn parse_bounded(raw: &str, name: &str, min: u32, max: u32) -> Result<u32, ApiError> {
+    let value: i64 = raw.trim().parse().map_err(|_| {
+        ApiError::bad_request(format!("{name} must be an integer, got {:?}", clip(raw)))
+    })?;
+    if value < i64::from(min) || value > i64::from(max) {
+        return Err(ApiError::bad_request(format!(
+            "{name} must be between {min} and {max}, got {value}"
+        )));
+    }
+    Ok(value as u32)
+}
+
+/// Shortens user input quoted back in error messages.
+pub fn clip(raw: &str) -> String {
+    const MAX: usize = 40;
+    if raw.chars().count() <= MAX {
+        raw.to_string()
+    } else {
+        let head: String = raw.chars().take(MAX).collect();
+        format!("{head}...")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PageMeta {
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+    pub page_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PageLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub first: String,
+    pub last: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_count_and_links() {
+        let page = Page {
+            number: 2,
+            size: 20,
+        };
+        assert_eq!(page.page_count(0), 0);
+        assert_eq!(page.page_count(41), 3);
+        let links = page.links("http://h/api/genes/", 41);
+        assert_eq!(
+            links.self_,
+            "http://h/api/genes/?page[number]=2&page[size]=20"
+        );
+        assert_eq!(
+            links.last,
+            "http://h/api/genes/?page[number]=3&page[size]=20"
+        );
+        assert_eq!(
+            links.prev.as_deref(),
+            Some("http://h/api/genes/?page[number]=1&page[size]=20")
+        );
+        assert_eq!(
+            links.next.as_deref(),
+            Some("http://h/api/genes/?page[number]=3&page[size]=20")
+        );
+        let empty = Page::default().links("/x", 0);
+        assert_eq!(empty.last, "/x?page[number]=1&page[size]=20");
+        assert!(empty.prev.is_none() && empty.next.is_none());
+    }
+
+    #[test]
+    fn bounds() {
+        assert!(parse_bounded("0", "page[size]", 1, 100).is_err());
+        assert!(parse_bounded("101", "page[size]", 1, 100).is_err());
+        assert!(parse_bounded("abc", "page[size]", 1, 100).is_err());
+        assert!(parse_bounded("99999999999999999999999", "page[size]", 1, 100).is_err());
+        assert_eq!(parse_bounded("100", "page[size]", 1, 100).ok(), Some(100));
+    }
+}
