@@ -193,7 +193,9 @@ LEFT JOIN (
 ) ev ON ev.gene_id = g.id
 LEFT JOIN gene_scores gs ON gs.gene_id = g.id;
 CREATE UNIQUE INDEX gene_list_id ON gene_list (id);
-CREATE INDEX gene_list_default_order ON gene_list (percentage_score DESC NULLS LAST, approved_symbol);
+-- Matches the default sort exactly (-evidence_score,approved_symbol + id tiebreak), so the
+-- default page is an index scan that stops after LIMIT rows.
+CREATE INDEX gene_list_default_order ON gene_list (percentage_score DESC NULLS LAST, approved_symbol NULLS FIRST, id);
 CREATE INDEX gene_list_symbol_upper ON gene_list (symbol_upper);
 CREATE INDEX gene_list_symbol ON gene_list (approved_symbol);
 CREATE INDEX gene_list_hgnc ON gene_list (hgnc_id);

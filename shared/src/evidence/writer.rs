@@ -288,7 +288,7 @@ pub async fn ingest(
         };
         match result {
             Ok(stats) => {
-                tracing::info!(source = %name, records = stats.records, inserted = stats.evidence_inserted,
+                tracing::debug!(source = %name, records = stats.records, inserted = stats.evidence_inserted,
                     updated = stats.evidence_updated, removed = stats.evidence_removed, "source written");
                 outcomes.push(SourceOutcome {
                     source: name.to_string(),

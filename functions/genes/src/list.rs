@@ -1,0 +1,537 @@
+//! `GET /api/genes/`: the gene browser (filters, sort, JSON:API paging) over `gene_list`.
+//!
+//! One page is one indexed read of the `gene_list` materialized view plus one read of the
+//! one-row `gene_list_meta`; the two statements are pipelined on one connection. The total is
+//! counted only when the request filters beyond `hide_zero_scores` (otherwise it is
+//! precomputed in `gene_list_meta`).
+
+use chrono::{DateTime, Utc};
+use kgdb::db::Params;
+use kgdb::http::{self, HandlerResult, Query};
+use kgdb::jsonapi::{Page, PageLinks, PageMeta, clip};
+use kgdb::vocab::{VALID_GROUPS, VALID_TIERS, is_valid_group, is_valid_tier};
+use kgdb::{ApiError, AppState};
+use lambda_http::Request;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::types::Type;
+
+/// `filter[search]` longer than this is refused (the longest HGNC symbol is under 30).
+pub const MAX_SEARCH_LEN: usize = 100;
+/// `filter[ids]` upper bound, as the original's `max_gene_ids`.
+pub const MAX_IDS: usize = 5000;
+const MAX_SORT_FIELDS: usize = 12;
+
+/// Every query parameter this route reads (API Gateway cache keys must cover them all).
+pub const QUERY_PARAMETERS: &[&str] = &[
+    "page[number]",
+    "page[size]",
+    "filter[search]",
+    "filter[min_score]",
+    "filter[max_score]",
+    "filter[min_count]",
+    "filter[max_count]",
+    "filter[source]",
+    "filter[hide_zero_scores]",
+    "filter[tier]",
+    "filter[group]",
+    "filter[ids]",
+    "sort",
+];
+
+pub const DEFAULT_SORT: &str = "-evidence_score,approved_symbol";
+
+/// Sortable fields and the `gene_list` column each one orders by (the whitelist).
+const SORT_FIELDS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("symbol", "approved_symbol"),
+    ("approved_symbol", "approved_symbol"),
+    ("hgnc_id", "hgnc_id"),
+    ("score", "percentage_score"),
+    ("evidence_score", "percentage_score"),
+    ("count", "source_count"),
+    ("evidence_count", "source_count"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
+    ("evidence_tier", "tier_rank"),
+    ("evidence_group", "group_rank"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub column: &'static str,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub page: Page,
+    pub search: Option<String>,
+    pub min_score: Option<f64>,
+    pub max_score: Option<f64>,
+    pub min_count: Option<i32>,
+    pub max_count: Option<i32>,
+    pub source: Option<String>,
+    pub hide_zero_scores: bool,
+    pub tiers: Vec<String>,
+    pub group: Option<String>,
+    pub ids: Option<Vec<i64>>,
+    pub sort: Vec<SortKey>,
+}
+
+impl ListQuery {
+    pub fn parse(query: &Query<'_>) -> Result<Self, ApiError> {
+        let search = match query.last("filter[search]").map(str::trim) {
+            Some(s) if s.chars().count() > MAX_SEARCH_LEN => {
+                return Err(ApiError::bad_request(format!(
+                    "filter[search] must be at most {MAX_SEARCH_LEN} characters"
+                )));
+            }
+            Some("") | None => None,
+            Some(s) => Some(s.to_string()),
+        };
+        let source = match query.last("filter[source]").map(str::trim) {
+            Some(s) if s.chars().count() > MAX_SEARCH_LEN => {
+                return Err(ApiError::bad_request("filter[source] is too long"));
+            }
+            Some("") | None => None,
+            Some(s) => Some(s.to_string()),
+        };
+        let tiers = match query.last("filter[tier]") {
+            None => Vec::new(),
+            Some(raw) => parse_tiers(raw)?,
+        };
+        let group = match query.last("filter[group]").map(str::trim) {
+            None | Some("") => None,
+            Some(g) if is_valid_group(g) => Some(g.to_string()),
+            Some(g) => {
+                return Err(ApiError::unprocessable(format!(
+                    "filter[group] must be one of {}, got {:?}",
+                    VALID_GROUPS.join(", "),
+                    clip(g)
+                )));
+            }
+        };
+        Ok(Self {
+            page: Page::from_query(query)?,
+            search,
+            min_score: parse_score(query, "filter[min_score]")?,
+            max_score: parse_score(query, "filter[max_score]")?,
+            min_count: parse_count(query, "filter[min_count]")?,
+            max_count: parse_count(query, "filter[max_count]")?,
+            source,
+            hide_zero_scores: match query.last("filter[hide_zero_scores]") {
+                None => true,
+                Some(raw) => parse_bool(raw, "filter[hide_zero_scores]")?,
+            },
+            tiers,
+            group,
+            ids: query.last("filter[ids]").map(parse_ids).transpose()?,
+            sort: parse_sort(query.last("sort").unwrap_or(DEFAULT_SORT))?,
+        })
+    }
+
+    /// True when the total cannot come from the precomputed counts.
+    fn needs_count(&self) -> bool {
+        self.search.is_some()
+            || self.min_score.is_some()
+            || self.max_score.is_some()
+            || self.min_count.is_some()
+            || self.max_count.is_some()
+            || self.source.is_some()
+            || !self.tiers.is_empty()
+            || self.group.is_some()
+            || self.ids.is_some()
+    }
+
+    /// WHERE clause over `gene_list`, with its parameters pushed onto `params`.
+    fn where_clause(&self, params: &mut Params) -> String {
+        let mut conds: Vec<String> = Vec::new();
+        if self.hide_zero_scores {
+            conds.push("percentage_score > 0".into());
+        }
+        if let Some(search) = &self.search {
+            let p = params.push(format!("%{}%", escape_like(search)), Type::TEXT);
+            conds.push(format!(
+                "(approved_symbol ILIKE {p} OR hgnc_id ILIKE {p} OR evidence_tier ILIKE {p} OR evidence_group ILIKE {p})"
+            ));
+        }
+        if let Some(v) = self.min_score {
+            conds.push(format!(
+                "percentage_score >= {}",
+                params.push(v, Type::FLOAT8)
+            ));
+        }
+        if let Some(v) = self.max_score {
+            conds.push(format!(
+                "percentage_score <= {}",
+                params.push(v, Type::FLOAT8)
+            ));
+        }
+        if let Some(v) = self.min_count {
+            conds.push(format!("source_count >= {}", params.push(v, Type::INT4)));
+        }
+        if let Some(v) = self.max_count {
+            conds.push(format!("source_count <= {}", params.push(v, Type::INT4)));
+        }
+        if let Some(source) = &self.source {
+            conds.push(format!(
+                "sources @> ARRAY[{}::text]",
+                params.push(source.clone(), Type::TEXT)
+            ));
+        }
+        if !self.tiers.is_empty() {
+            conds.push(format!(
+                "evidence_tier = ANY ({})",
+                params.push(self.tiers.clone(), Type::TEXT_ARRAY)
+            ));
+        }
+        if let Some(group) = &self.group {
+            conds.push(format!(
+                "evidence_group = {}",
+                params.push(group.clone(), Type::TEXT)
+            ));
+        }
+        if let Some(ids) = &self.ids {
+            conds.push(format!(
+                "id = ANY ({})",
+                params.push(ids.clone(), Type::INT8_ARRAY)
+            ));
+        }
+        if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        }
+    }
+
+    /// ORDER BY from whitelisted columns only, with `id` last so pages never overlap.
+    fn order_clause(&self) -> String {
+        let mut parts: Vec<String> = self
+            .sort
+            .iter()
+            .map(|k| {
+                if k.descending {
+                    format!("{} DESC NULLS LAST", k.column)
+                } else {
+                    format!("{} ASC NULLS FIRST", k.column)
+                }
+            })
+            .collect();
+        if !self.sort.iter().any(|k| k.column == "id") {
+            parts.push("id".into());
+        }
+        format!(" ORDER BY {}", parts.join(", "))
+    }
+}
+
+fn parse_score(query: &Query<'_>, name: &str) -> Result<Option<f64>, ApiError> {
+    let Some(raw) = query.last(name) else {
+        return Ok(None);
+    };
+    let value: f64 = raw
+        .trim()
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("{name} must be a number, got {:?}", clip(raw)))
+        })?;
+    if !(0.0..=100.0).contains(&value) {
+        return Err(ApiError::bad_request(format!(
+            "{name} must be between 0 and 100"
+        )));
+    }
+    Ok(Some(value))
+}
+
+fn parse_count(query: &Query<'_>, name: &str) -> Result<Option<i32>, ApiError> {
+    let Some(raw) = query.last(name) else {
+        return Ok(None);
+    };
+    let value: i64 = raw.trim().parse().map_err(|_| {
+        ApiError::bad_request(format!("{name} must be an integer, got {:?}", clip(raw)))
+    })?;
+    if !(0..=1000).contains(&value) {
+        return Err(ApiError::bad_request(format!(
+            "{name} must be between 0 and 1000"
+        )));
+    }
+    Ok(Some(value as i32))
+}
+
+/// Booleans as FastAPI accepts them.
+pub fn parse_bool(raw: &str, name: &str) -> Result<bool, ApiError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "{name} must be true or false, got {:?}",
+            clip(raw)
+        ))),
+    }
+}
+
+fn parse_tiers(raw: &str) -> Result<Vec<String>, ApiError> {
+    let mut tiers = Vec::new();
+    for tier in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !is_valid_tier(tier) {
+            return Err(ApiError::unprocessable(format!(
+                "filter[tier] values must be among {}, got {:?}",
+                VALID_TIERS.join(", "),
+                clip(tier)
+            )));
+        }
+        if !tiers.iter().any(|t| t == tier) {
+            tiers.push(tier.to_string());
+        }
+    }
+    Ok(tiers)
+}
+
+fn parse_ids(raw: &str) -> Result<Vec<i64>, ApiError> {
+    let mut ids = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if ids.len() == MAX_IDS {
+            return Err(ApiError::bad_request(format!(
+                "filter[ids] accepts at most {MAX_IDS} ids"
+            )));
+        }
+        let id: i64 = item.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "filter[ids] must be positive integers, got {:?}",
+                clip(item)
+            ))
+        })?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// `-evidence_score,approved_symbol`: `-` is DESC, none or `+` is ASC. Unknown fields are
+/// refused (the original ignored them silently; a typo then returned an unsorted page).
+pub fn parse_sort(raw: &str) -> Result<Vec<SortKey>, ApiError> {
+    let mut keys = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if keys.len() == MAX_SORT_FIELDS {
+            return Err(ApiError::bad_request("too many sort fields"));
+        }
+        let (descending, name) = match item.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, item.trim_start_matches('+')),
+        };
+        let column = SORT_FIELDS
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, column)| *column)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = SORT_FIELDS.iter().map(|(f, _)| *f).collect();
+                ApiError::bad_request(format!(
+                    "sort field {:?} is not one of {}",
+                    clip(name),
+                    allowed.join(", ")
+                ))
+            })?;
+        keys.push(SortKey { column, descending });
+    }
+    if keys.is_empty() {
+        return parse_sort(DEFAULT_SORT);
+    }
+    Ok(keys)
+}
+
+/// Escapes LIKE wildcards so a search for `PKD_` means the literal text.
+fn escape_like(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for ch in raw.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct GeneResource {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+    attributes: GeneAttributes,
+}
+
+#[derive(Serialize)]
+struct GeneAttributes {
+    hgnc_id: String,
+    approved_symbol: String,
+    aliases: Vec<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    evidence_count: i32,
+    evidence_score: Option<f64>,
+    evidence_tier: Option<String>,
+    evidence_group: Option<String>,
+    sources: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ListMeta {
+    #[serde(flatten)]
+    page: PageMeta,
+    filters: Value,
+    evidence_tiers: Value,
+    valid_tiers: [&'static str; 5],
+    valid_groups: [&'static str; 2],
+    total_genes: i64,
+    hidden_zero_scores: i64,
+}
+
+#[derive(Serialize)]
+struct ListResponse {
+    data: Vec<GeneResource>,
+    meta: ListMeta,
+    links: PageLinks,
+}
+
+pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
+    let query = ListQuery::parse(&Query::of(req))?;
+
+    let mut params = Params::new();
+    let where_sql = query.where_clause(&mut params);
+    let filter_params = params.len();
+    let limit = params.push(query.page.limit(), Type::INT8);
+    let offset = params.push(query.page.offset(), Type::INT8);
+    let page_sql = format!(
+        "SELECT id, hgnc_id, approved_symbol, aliases, created_at, updated_at, evidence_rows,
+                percentage_score, evidence_tier, evidence_group, sources
+           FROM gene_list{where_sql}{} LIMIT {limit} OFFSET {offset}",
+        query.order_clause()
+    );
+    let count_sql = if query.needs_count() {
+        format!("(SELECT count(*) FROM gene_list{where_sql})")
+    } else {
+        "NULL::bigint".to_string()
+    };
+    let meta_sql = format!(
+        "SELECT total_genes, scored_genes, max_evidence_count, available_sources, evidence_tiers, {count_sql}
+           FROM gene_list_meta"
+    );
+    let typed = params.as_typed();
+
+    let client = state.pool.get().await?;
+    // Pipelined: both statements are in flight on the one connection at once.
+    let (rows, meta) = futures::try_join!(
+        client.query_typed(&page_sql, &typed),
+        client.query_typed_one(&meta_sql, &typed[..filter_params]),
+    )?;
+
+    let total_genes: i64 = meta.get(0);
+    let scored_genes: i64 = meta.get(1);
+    let counted: Option<i64> = meta.get(5);
+    let total = counted.unwrap_or(if query.hide_zero_scores {
+        scored_genes
+    } else {
+        total_genes
+    });
+
+    let data = rows
+        .iter()
+        .map(|row| {
+            let id: i64 = row.get(0);
+            GeneResource {
+                kind: "genes",
+                id: id.to_string(),
+                attributes: GeneAttributes {
+                    hgnc_id: row.get(1),
+                    approved_symbol: row.get(2),
+                    aliases: row.get(3),
+                    created_at: row.get(4),
+                    updated_at: row.get(5),
+                    evidence_count: row.get(6),
+                    evidence_score: row.get(7),
+                    evidence_tier: row.get(8),
+                    evidence_group: row.get(9),
+                    sources: row.get(10),
+                },
+            }
+        })
+        .collect();
+    let available_sources: Vec<String> = meta.get(3);
+    let max_count: i32 = meta.get(2);
+    let response = ListResponse {
+        data,
+        meta: ListMeta {
+            page: query.page.meta(total),
+            filters: serde_json::json!({
+                "evidence_score": {"min": 0, "max": 100},
+                "evidence_count": {"min": 0, "max": max_count},
+                "available_sources": available_sources,
+            }),
+            evidence_tiers: meta.get(4),
+            valid_tiers: VALID_TIERS,
+            valid_groups: VALID_GROUPS,
+            total_genes: if query.hide_zero_scores {
+                total_genes
+            } else {
+                total
+            },
+            hidden_zero_scores: if query.hide_zero_scores {
+                total_genes - total
+            } else {
+                0
+            },
+        },
+        links: query.page.links(&http::base_url(req), total),
+    };
+    Ok(http::json(&response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_whitelist() {
+        let keys = parse_sort("-evidence_score,approved_symbol").unwrap();
+        assert_eq!(
+            keys[0],
+            SortKey {
+                column: "percentage_score",
+                descending: true
+            }
+        );
+        assert_eq!(
+            keys[1],
+            SortKey {
+                column: "approved_symbol",
+                descending: false
+            }
+        );
+        assert_eq!(parse_sort(" symbol").unwrap()[0].column, "approved_symbol");
+        assert!(parse_sort(";drop table genes").is_err());
+        assert!(parse_sort("evidence_score;--").is_err());
+        assert_eq!(parse_sort(",").unwrap(), parse_sort(DEFAULT_SORT).unwrap());
+    }
+
+    #[test]
+    fn tiers_groups_ids() {
+        assert!(parse_tiers("bogus").is_err_and(|e| e.status.as_u16() == 422));
+        assert!(parse_tiers("no_evidence").is_err());
+        assert_eq!(
+            parse_tiers("minimal_evidence, minimal_evidence,")
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(parse_ids("1,2, 3").unwrap(), vec![1, 2, 3]);
+        assert!(parse_ids("1,-2").is_err());
+        assert!(parse_ids("x").is_err());
+        let many = vec!["1"; MAX_IDS + 1].join(",");
+        assert!(parse_ids(&many).is_err());
+    }
+
+    #[test]
+    fn like_escape() {
+        assert_eq!(escape_like("PKD_1%\\"), "PKD\\_1\\%\\\\");
+    }
+}

@@ -1,0 +1,249 @@
+//! `GET /api/genes/resolve?query=`: identifier -> gene, trying in order HGNC id, Ensembl gene
+//! id, NCBI gene id, UniProt accession (these three through the HGNC/UniProt annotations),
+//! approved symbol, then aliases / previous symbols / name. Several candidates -> ambiguous.
+
+use kgdb::http::{self, HandlerResult, Query};
+use kgdb::jsonapi::clip;
+use kgdb::{ApiError, AppState};
+use lambda_http::Request;
+use serde_json::json;
+use tokio_postgres::types::Type;
+
+pub const QUERY_PARAMETERS: &[&str] = &["query"];
+const MAX_QUERY_LEN: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Hgnc,
+    Ensembl,
+    Ncbi,
+    Uniprot,
+}
+
+/// Which identifier branch a query belongs to, if any (otherwise symbol/alias lookup).
+pub fn classify(query: &str) -> Option<IdKind> {
+    let upper = query.to_ascii_uppercase();
+    if let Some(digits) = upper.strip_prefix("HGNC:") {
+        return (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(IdKind::Hgnc);
+    }
+    if upper.starts_with("ENSG")
+        && upper.len() > 4
+        && upper[4..].bytes().all(|b| b.is_ascii_digit())
+    {
+        return Some(IdKind::Ensembl);
+    }
+    if !query.is_empty() && query.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(IdKind::Ncbi);
+    }
+    is_uniprot_accession(query).then_some(IdKind::Uniprot)
+}
+
+/// UniProt accession format: `[OPQ][0-9][A-Z0-9]{3}[0-9]` or `[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2}`.
+pub fn is_uniprot_accession(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digit = |c: u8| c.is_ascii_digit();
+    let upper_alnum = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    if b.len() == 6 && matches!(b[0], b'O' | b'P' | b'Q') {
+        return digit(b[1]) && b[2..5].iter().all(|&c| upper_alnum(c)) && digit(b[5]);
+    }
+    if (b.len() == 6 || b.len() == 10)
+        && b[0].is_ascii_uppercase()
+        && !matches!(b[0], b'O' | b'P' | b'Q')
+        && digit(b[1])
+    {
+        return b[2..].chunks(4).all(|chunk| {
+            chunk.len() == 4
+                && chunk[0].is_ascii_uppercase()
+                && upper_alnum(chunk[1])
+                && upper_alnum(chunk[2])
+                && digit(chunk[3])
+        });
+    }
+    false
+}
+
+struct Candidate {
+    id: i64,
+    hgnc_id: String,
+    approved_symbol: String,
+    matched_on: String,
+}
+
+pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
+    let raw = Query::of(req).last("query").map(str::trim).unwrap_or("");
+    if raw.is_empty() {
+        return Err(ApiError::bad_request("query is required"));
+    }
+    if raw.chars().count() > MAX_QUERY_LEN {
+        return Err(ApiError::bad_request(format!(
+            "query must be at most {MAX_QUERY_LEN} characters"
+        )));
+    }
+    let client = state.pool.get().await?;
+    let by_annotation = |source: &str, key: &str| {
+        format!(
+            "SELECT g.id, g.hgnc_id, g.approved_symbol FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
+              WHERE a.source = '{source}' AND a.annotations ->> '{key}' = $1 ORDER BY g.id"
+        )
+    };
+    let (sql, value, match_type) = match classify(raw) {
+        Some(IdKind::Hgnc) => (
+            "SELECT id, hgnc_id, approved_symbol FROM genes WHERE hgnc_id = $1".to_string(),
+            kgdb::evidence::normalize_hgnc_id(raw).unwrap_or_default(),
+            "hgnc_id",
+        ),
+        Some(IdKind::Ensembl) => (
+            by_annotation("hgnc", "ensembl_gene_id"),
+            raw.to_ascii_uppercase(),
+            "ensembl",
+        ),
+        Some(IdKind::Ncbi) => (
+            by_annotation("hgnc", "ncbi_gene_id"),
+            raw.to_string(),
+            "ncbi",
+        ),
+        Some(IdKind::Uniprot) => (
+            by_annotation("uniprot", "accession"),
+            raw.to_string(),
+            "uniprot",
+        ),
+        None => (String::new(), String::new(), ""),
+    };
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut matched_type = match_type;
+    if !sql.is_empty() {
+        candidates = client
+            .query_typed(&sql, &[(&value, Type::TEXT)])
+            .await?
+            .iter()
+            .map(|r| Candidate {
+                id: r.get(0),
+                hgnc_id: r.get(1),
+                approved_symbol: r.get(2),
+                matched_on: value.clone(),
+            })
+            .collect();
+    }
+    // An identifier-shaped query that matched nothing may still be a symbol (e.g. a UniProt-like symbol).
+    if candidates.is_empty() && classify(raw) != Some(IdKind::Hgnc) {
+        let rows = client
+            .query_typed(
+                "SELECT id, hgnc_id, approved_symbol FROM genes WHERE upper(approved_symbol) = upper($1) ORDER BY id",
+                &[(&raw, Type::TEXT)],
+            )
+            .await?;
+        matched_type = "symbol";
+        candidates = rows
+            .iter()
+            .map(|r| Candidate {
+                id: r.get(0),
+                hgnc_id: r.get(1),
+                approved_symbol: r.get(2),
+                matched_on: r.get(2),
+            })
+            .collect();
+        if candidates.is_empty() {
+            matched_type = "alias";
+            candidates = alias_candidates(&client, raw).await?;
+        }
+    }
+    match candidates.len() {
+        0 => Err(ApiError::not_found(format!(
+            "no gene matches {:?}",
+            clip(raw)
+        ))),
+        1 => {
+            let c = &candidates[0];
+            Ok(http::json(&json!({
+                "data": {
+                    "type": "gene",
+                    "id": c.id.to_string(),
+                    "attributes": {
+                        "hgnc_id": c.hgnc_id,
+                        "approved_symbol": c.approved_symbol,
+                        "matched_on": c.matched_on,
+                        "match_type": matched_type,
+                    }
+                },
+                "meta": {"ambiguous": false, "query": raw}
+            })))
+        }
+        _ => Ok(http::json(&json!({
+            "data": null,
+            "meta": {
+                "ambiguous": true,
+                "query": raw,
+                "candidates": candidates.iter().map(|c| json!({
+                    "id": c.id.to_string(),
+                    "hgnc_id": c.hgnc_id,
+                    "approved_symbol": c.approved_symbol,
+                })).collect::<Vec<_>>(),
+            }
+        }))),
+    }
+}
+
+/// Alias branch: our aliases, then HGNC alias and previous symbols, then the HGNC name;
+/// de-duplicated in first-seen order.
+async fn alias_candidates(
+    client: &tokio_postgres::Client,
+    raw: &str,
+) -> Result<Vec<Candidate>, ApiError> {
+    let rows = client
+        .query_typed(
+            "SELECT id, hgnc_id, approved_symbol, branch FROM (
+                 SELECT g.id, g.hgnc_id, g.approved_symbol, 1 AS branch FROM genes g
+                  WHERE kgdb_upper_array(g.aliases) @> ARRAY[upper($1)]
+                 UNION ALL
+                 SELECT g.id, g.hgnc_id, g.approved_symbol, 2 FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
+                  WHERE a.source = 'hgnc' AND EXISTS (
+                        SELECT 1 FROM jsonb_array_elements_text(
+                            CASE WHEN jsonb_typeof(a.annotations -> 'alias_symbol') = 'array'
+                                 THEN a.annotations -> 'alias_symbol' ELSE '[]' END) s WHERE upper(s) = upper($1))
+                 UNION ALL
+                 SELECT g.id, g.hgnc_id, g.approved_symbol, 3 FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
+                  WHERE a.source = 'hgnc' AND EXISTS (
+                        SELECT 1 FROM jsonb_array_elements_text(
+                            CASE WHEN jsonb_typeof(a.annotations -> 'prev_symbol') = 'array'
+                                 THEN a.annotations -> 'prev_symbol' ELSE '[]' END) s WHERE upper(s) = upper($1))
+                 UNION ALL
+                 SELECT g.id, g.hgnc_id, g.approved_symbol, 4 FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
+                  WHERE a.source = 'hgnc' AND upper(a.annotations ->> 'name') = upper($1)
+             ) c ORDER BY branch, id",
+            &[(&raw, Type::TEXT)],
+        )
+        .await?;
+    let mut out: Vec<Candidate> = Vec::new();
+    for r in rows {
+        let id: i64 = r.get(0);
+        if out.iter().any(|c| c.id == id) {
+            continue;
+        }
+        out.push(Candidate {
+            id,
+            hgnc_id: r.get(1),
+            approved_symbol: r.get(2),
+            matched_on: raw.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_identifiers() {
+        assert_eq!(classify("HGNC:9008"), Some(IdKind::Hgnc));
+        assert_eq!(classify("hgnc:9008"), Some(IdKind::Hgnc));
+        assert_eq!(classify("HGNC:x"), None);
+        assert_eq!(classify("ENSG00000008710"), Some(IdKind::Ensembl));
+        assert_eq!(classify("5310"), Some(IdKind::Ncbi));
+        assert_eq!(classify("P98161"), Some(IdKind::Uniprot));
+        assert_eq!(classify("A0A024R161"), Some(IdKind::Uniprot));
+        assert_eq!(classify("PKD1"), None);
+        assert!(!is_uniprot_accession("PKD1L1"));
+    }
+}

@@ -1,0 +1,32 @@
+//! The function registry: template logical id -> the Rust handler that function runs.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use kgdb::AppState;
+use lambda_http::{Body, Request, Response};
+
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
+pub type Handler = for<'a> fn(&'a AppState, Request) -> HandlerFuture<'a>;
+
+/// Every function kgdb deploys, by its logical id in `template.yaml`.
+pub const FUNCTIONS: &[(&str, Handler)] = &[
+    ("GenesFunction", |s, r| {
+        Box::pin(kgdb_fn_genes::handle(s, r))
+    }),
+    ("GeneDetailFunction", |s, r| {
+        Box::pin(kgdb_fn_gene_detail::handle(s, r))
+    }),
+    // TEMP ("StatisticsFunction", |s, r| Box::pin(kgdb_fn_statistics::handle(s, r))),
+    // TEMP ("DatasourcesFunction", |s, r| Box::pin(kgdb_fn_datasources::handle(s, r))),
+    ("SystemFunction", |s, r| {
+        Box::pin(kgdb_fn_system::handle(s, r))
+    }),
+];
+
+pub fn handler_for(logical_id: &str) -> Option<Handler> {
+    FUNCTIONS
+        .iter()
+        .find(|(id, _)| *id == logical_id)
+        .map(|(_, h)| *h)
+}
