@@ -1,1 +1,266 @@
+//! Support for kgdb's integration tests: a fresh Postgres database per test run (never shared
+//! between runs, dropped afterwards by the next run), loaded through the real migrations and the
+//! real ingest; requests built by the same API Gateway conversion the local gateway uses and
+//! dispatched by the template's route table.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kgdb::AppState;
+use kgdb::config::Config;
+use kgdb::evidence::snapshot::SnapshotDir;
+use kgdb::evidence::writer::{WriteMode, ingest};
+use kgdb_local::apigw::{IncomingRequest, to_lambda_request, to_proxy_event};
+use kgdb_local::database::{connect, drop_database, ensure_database};
+use kgdb_local::functions::handler_for;
+use kgdb_local::router::{Match, Router};
+use kgdb_local::template;
+use lambda_http::http::{HeaderMap, Method};
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+
+/// Server-level URL used to create and drop test databases.
+pub fn admin_url() -> String {
+    std::env::var("KGDB_TEST_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn url_for(name: &str) -> String {
+    let admin = admin_url();
+    match admin.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin[..i]),
+        None => format!("{admin}/{name}"),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+fn blocking<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+/// Drops test databases left by runs whose process is gone (a run cannot drop its own at exit).
+async fn drop_stale_databases() {
+    let Ok(client) = connect(&admin_url()).await else { return };
+    let Ok(rows) = client
+        .query_typed("SELECT datname FROM pg_database WHERE datname LIKE 'kgdb\\_test\\_%'", &[])
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = drop_database(&admin_url(), &name).await;
+        }
+    }
+}
+
+impl TestDb {
+    /// A new, empty, migrated database named after this process and `label`.
+    pub async fn fresh(label: &str) -> TestDb {
+        drop_stale_databases().await;
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let name = format!("kgdb_test_{}_{label}_{nanos}", std::process::id());
+        let url = url_for(&name);
+        ensure_database(&url).await.unwrap_or_else(|e| panic!("create {name}: {e}"));
+        let mut client = connect(&url).await.expect("connect to test database");
+        kgdb::migrate::run(&mut client).await.expect("migrations");
+        TestDb { name, url }
+    }
+
+    /// A fresh database loaded with the bundled real data through the real ingest.
+    pub async fn fresh_loaded(label: &str) -> TestDb {
+        let db = Self::fresh(label).await;
+        let mut client = connect(&db.url).await.expect("connect");
+        let report = ingest(&mut client, &SnapshotDir::in_repo().sources(), WriteMode::Replace)
+            .await
+            .expect("ingest");
+        assert_eq!(report.failed().count(), 0, "every snapshot source ingests");
+        db
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        connect(&self.url).await.expect("connect")
+    }
+
+    pub fn state(&self) -> AppState {
+        AppState::new(Config::from_env().with_database_url(self.url.clone()).with_pool_size(4)).expect("state")
+    }
+}
+
+/// The loaded database shared by the read-only tests of this run (created once, on its own
+/// thread so it outlives any single test's runtime).
+pub fn loaded_db() -> &'static TestDb {
+    static DB: OnceLock<TestDb> = OnceLock::new();
+    DB.get_or_init(|| {
+        std::thread::spawn(|| blocking(TestDb::fresh_loaded("shared")))
+            .join()
+            .expect("loading the shared test database")
+    })
+}
+
+/// State of a function on the shared loaded database.
+pub async fn loaded_state() -> AppState {
+    loaded_db().state()
+}
+
+fn router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        let template = template::load(&template::repo_template_path()).expect("template.yaml");
+        Router::new(template::routes(&template).expect("routes"))
+    })
+}
+
+/// Builds the Lambda request API Gateway would send for `GET <path_and_query>` and the
+/// template function that would receive it.
+pub fn apigw_request(method: Method, path_and_query: &str) -> Option<(String, Request)> {
+    let (raw_path, raw_query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let (route, params) = match router().find(method.as_str(), raw_path) {
+        Match::Found { route, params } => (route, params),
+        _ => return None,
+    };
+    let event = to_proxy_event(
+        IncomingRequest {
+            method,
+            raw_path,
+            raw_query,
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+            source_ip: Some("127.0.0.1".into()),
+            resource: &route.spec.path,
+            path_params: params,
+            domain_name: "kgdb.test",
+        },
+        "test-request".into(),
+    );
+    Some((route.spec.function.clone(), to_lambda_request(event)))
+}
+
+/// `apigw_get("/api/genes/{gene_symbol}", "/api/genes/PKD1", &[], &[("gene_symbol","PKD1")])`:
+/// a request for an explicit resource (for tests of a single handler).
+pub fn apigw_get(resource: &str, path: &str, query: &[(&str, &str)], path_params: &[(&str, &str)]) -> Request {
+    let raw_query: String = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let event = to_proxy_event(
+        IncomingRequest {
+            method: Method::GET,
+            raw_path: path,
+            raw_query: (!raw_query.is_empty()).then_some(raw_query.as_str()),
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+            source_ip: Some("127.0.0.1".into()),
+            resource,
+            path_params: path_params.iter().map(|(k, v)| (k.to_string(), encode(v))).collect(),
+            domain_name: "kgdb.test",
+        },
+        "test-request".into(),
+    );
+    to_lambda_request(event)
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub fn encode(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A response: status and parsed JSON body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+pub fn body_json(response: &Response<Body>) -> Value {
+    let bytes: &[u8] = match response.body() {
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => b"",
+    };
+    serde_json::from_slice(bytes).unwrap_or(Value::Null)
+}
+
+/// Invokes the function the template routes `GET path_and_query` to, in process.
+pub async fn get(state: &AppState, path_and_query: &str) -> Reply {
+    invoke(state, Method::GET, path_and_query).await
+}
+
+pub async fn invoke(state: &AppState, method: Method, path_and_query: &str) -> Reply {
+    let (function, request) =
+        apigw_request(method, path_and_query).unwrap_or_else(|| panic!("no template route for {path_and_query}"));
+    let handler = handler_for(&function).unwrap_or_else(|| panic!("no handler for {function}"));
+    let response = handler(state, request).await;
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: body_json(&response),
+    }
+}
+
+/// Asserts the one error format: `{"error":{"type","message","error_id"}}`.
+pub fn assert_error_body(reply: &Reply) {
+    let error = &reply.body["error"];
+    assert!(error["type"].is_string(), "error.type in {}", reply.body);
+    assert!(error["message"].is_string(), "error.message in {}", reply.body);
+    assert!(error["error_id"].as_str().is_some_and(|s| !s.is_empty()), "error.error_id in {}", reply.body);
+}
+
+/// Raw rows of a gzipped snapshot CSV as header -> value maps (the tests' own reader, independent
+/// of the ingest code).
+pub fn snapshot_csv(stem: &str) -> Vec<HashMap<String, String>> {
+    use std::io::Read;
+    let path = SnapshotDir::in_repo().kidney_genetics(stem);
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("snapshot file"))
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+/// Raw JSON files of a curated snapshot folder.
+pub fn snapshot_json_files(sub: &str) -> Vec<Value> {
+    let dir = SnapshotDir::in_repo().curated(sub);
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("curated dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json"))
+        .collect()
+}
