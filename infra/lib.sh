@@ -1,0 +1,56 @@
+# Shared helpers of infra/run.sh, infra/test.sh and infra/bench.sh (sourced, not run).
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+note() { printf '    %s\n' "$*" >&2; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+require_rust() {
+    command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
+    note "$(cargo --version)"
+}
+
+pg_ok() { # url
+    command -v psql >/dev/null && psql "$1" -Atqc 'select 1' >/dev/null 2>&1
+}
+
+# Makes sure a Postgres server is reachable and exports PG_SERVER_URL (no database name).
+# DATABASE_URL wins when set; otherwise the local server on 127.0.0.1:5432, installed from apt
+# and started only when missing.
+ensure_postgres() {
+    step "Postgres"
+    if [ -n "${DATABASE_URL:-}" ]; then
+        PG_SERVER_URL="${DATABASE_URL%/*}"
+        export PG_SERVER_URL
+        pg_ok "$PG_SERVER_URL/postgres" || die "DATABASE_URL is set but its server does not answer"
+        note "using DATABASE_URL's server"
+        return
+    fi
+    PG_SERVER_URL="postgres://postgres@127.0.0.1:5432"
+    if ! command -v pg_ctlcluster >/dev/null && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+        note "installing PostgreSQL from apt"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null
+    fi
+    if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+        local version
+        version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
+        [ -n "$version" ] || die "no PostgreSQL cluster found in /etc/postgresql"
+        note "starting PostgreSQL $version"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+        for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+        pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not start"
+    fi
+    if ! pg_ok "$PG_SERVER_URL/postgres"; then
+        # A fresh apt install asks for a password over TCP; give the postgres role one.
+        note "setting a password for the local postgres role (TCP access)"
+        as_root runuser -u postgres -- psql -qc "ALTER ROLE postgres PASSWORD 'postgres'" >/dev/null
+        PG_SERVER_URL="postgres://postgres:postgres@127.0.0.1:5432"
+        pg_ok "$PG_SERVER_URL/postgres" || die "cannot connect to PostgreSQL at 127.0.0.1:5432"
+    fi
+    export PG_SERVER_URL
+    note "PostgreSQL is answering on 127.0.0.1:5432"
+}

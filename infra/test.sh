@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: formatting, lints, unit tests and integration tests against a real Postgres
+# (every run in its own fresh database).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. infra/lib.sh
+
+step "Rust toolchain"
+require_rust
+ensure_postgres
+export KGDB_TEST_ADMIN_URL="$PG_SERVER_URL/postgres"
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy (warnings are errors)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+step "cargo test (unit + integration)"
+cargo test --locked --workspace
