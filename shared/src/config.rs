@@ -15,6 +15,8 @@ pub struct Config {
     pub db_wait_timeout: Duration,
     /// Free text such as `local`, `dev`, `prod`; reported by `/version`.
     pub environment: String,
+    /// `Some(region)` when connections authenticate with RDS IAM tokens (`KGDB_DB_IAM_AUTH=true`).
+    pub db_iam_region: Option<String>,
 }
 
 impl Config {
@@ -28,6 +30,8 @@ impl Config {
             )),
             db_wait_timeout: Duration::from_millis(env_parse("KGDB_DB_WAIT_TIMEOUT_MS", 3000)),
             environment: env_or("KGDB_ENV", "local"),
+            db_iam_region: env_parse("KGDB_DB_IAM_AUTH", false)
+                .then(|| env_or("AWS_REGION", "us-east-1")),
         }
     }
 

@@ -4,11 +4,16 @@
 //! round trip, no pinning), never `prepare_cached`, never session `SET`; the pool recycles with
 //! `Fast` because `Clean` issues pinning statements.
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use std::sync::Arc;
+
+use deadpool_postgres::{Connect, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use futures::future::BoxFuture;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, NoTls};
 
 use crate::config::Config;
+use crate::rds_iam;
 
 pub type DbPool = Pool;
 
@@ -35,6 +40,78 @@ impl From<deadpool_postgres::PoolError> for DbError {
     }
 }
 
+/// How connections are opened: TLS when the URL says `sslmode=require` (RDS Proxy requires it),
+/// and, with IAM auth, a fresh signed token as the password for every new connection (tokens
+/// live 15 minutes; deadpool has no hook to refresh a password, so the connector mints one).
+struct Connector {
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    iam_region: Option<String>,
+}
+
+impl Connector {
+    fn new(pg: &tokio_postgres::Config, config: &Config) -> Self {
+        let tls = (pg.get_ssl_mode() == SslMode::Require).then(|| {
+            let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let tls_config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+            match tls_config {
+                Ok(c) => tokio_postgres_rustls::MakeRustlsConnect::new(c),
+                // The ring provider always supports the default protocol versions.
+                Err(e) => unreachable!("rustls ring provider: {e}"),
+            }
+        });
+        Self {
+            tls,
+            iam_region: config.db_iam_region.clone(),
+        }
+    }
+
+    fn config_for_connect(&self, pg: &tokio_postgres::Config) -> Result<tokio_postgres::Config, tokio_postgres::Error> {
+        let Some(region) = &self.iam_region else {
+            return Ok(pg.clone());
+        };
+        let mut pg = pg.clone();
+        let host = match pg.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+            _ => String::new(),
+        };
+        let port = pg.get_ports().first().copied().unwrap_or(5432);
+        let user = pg.get_user().unwrap_or("postgres").to_string();
+        match rds_iam::Credentials::from_env() {
+            Some(credentials) => {
+                let token = rds_iam::auth_token(&host, port, &user, region, &credentials, chrono::Utc::now());
+                pg.password(token);
+            }
+            None => tracing::error!("KGDB_DB_IAM_AUTH is set but AWS credentials are missing from the environment"),
+        }
+        Ok(pg)
+    }
+}
+
+impl Connect for Connector {
+    fn connect(
+        &self,
+        pg: &tokio_postgres::Config,
+    ) -> BoxFuture<'_, Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>> {
+        let pg = self.config_for_connect(pg);
+        Box::pin(async move {
+            let pg = pg?;
+            let log = |e: tokio_postgres::Error| tracing::debug!(error = %e, "postgres connection ended");
+            match &self.tls {
+                Some(tls) => {
+                    let (client, connection) = pg.connect(tls.clone()).await?;
+                    Ok((client, tokio::spawn(async move { connection.await.unwrap_or_else(log) })))
+                }
+                None => {
+                    let (client, connection) = pg.connect(NoTls).await?;
+                    Ok((client, tokio::spawn(async move { connection.await.unwrap_or_else(log) })))
+                }
+            }
+        })
+    }
+}
+
 /// Builds the pool. No connection is opened here: connections are created on first use, so a
 /// cold start does not pay for the database until a request needs it.
 pub fn build_pool(config: &Config) -> Result<DbPool, DbError> {
@@ -46,9 +123,10 @@ pub fn build_pool(config: &Config) -> Result<DbPool, DbError> {
     if pg.get_application_name().is_none() {
         pg.application_name("kgdb");
     }
-    let manager = Manager::from_config(
+    let connector = Connector::new(&pg, config);
+    let manager = Manager::from_connect(
         pg,
-        NoTls,
+        connector,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },

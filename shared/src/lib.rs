@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod http;
 pub mod jsonapi;
 pub mod migrate;
+pub mod rds_iam;
 pub mod refresh;
 pub mod state;
 pub mod telemetry;
