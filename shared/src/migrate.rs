@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_scoring_views.sql",
         sql: include_str!("../../migrations/0002_scoring_views.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_statistics_views.sql",
+        sql: include_str!("../../migrations/0003_statistics_views.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying the migration lock among advisory locks.

@@ -16,6 +16,15 @@ pub const MATERIALIZED_VIEWS: &[&str] = &[
     "gene_scores",
     "gene_list",
     "gene_list_meta",
+    "gene_source_membership",
+    "source_combination_stats",
+    "source_tier_stats",
+    "source_distribution_stats",
+    "evidence_tier_stats",
+    "source_overlap_statistics",
+    "datasource_stats",
+    "datasource_totals",
+    "datasource_top_genes",
 ];
 
 const REFRESH_LOCK_KEY: i64 = 0x6b67_6462_7266_7368; // "kgdbrfsh"
