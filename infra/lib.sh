@@ -54,3 +54,20 @@ ensure_postgres() {
     export PG_SERVER_URL
     note "PostgreSQL is answering on 127.0.0.1:5432"
 }
+
+# A project-local Python venv with the tools the tests need (cfn-lint; later moto).
+ensure_venv() {
+    step "Python tools (.venv: $*)"
+    command -v python3 >/dev/null || die "python3 not found"
+    if [ ! -x .venv/bin/python ]; then
+        python3 -m venv .venv 2>/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .venv; }
+    fi
+    local missing=()
+    for pkg in "$@"; do
+        .venv/bin/python -m pip show -q "${pkg%%[*}" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        note "installing ${missing[*]}"
+        .venv/bin/python -m pip install -q --disable-pip-version-check "${missing[@]}"
+    fi
+}

@@ -9,6 +9,9 @@ step "Rust toolchain"
 require_rust
 ensure_postgres
 export KGDB_TEST_ADMIN_URL="$PG_SERVER_URL/postgres"
+ensure_venv cfn-lint
+step "cfn-lint template.yaml"
+.venv/bin/cfn-lint template.yaml
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"

@@ -51,10 +51,13 @@ struct Connector {
 impl Connector {
     fn new(pg: &tokio_postgres::Config, config: &Config) -> Self {
         let tls = (pg.get_ssl_mode() == SslMode::Require).then(|| {
-            let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            let tls_config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+            let roots =
+                rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let tls_config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map(|b| b.with_root_certificates(roots).with_no_client_auth());
             match tls_config {
                 Ok(c) => tokio_postgres_rustls::MakeRustlsConnect::new(c),
                 // The ring provider always supports the default protocol versions.
@@ -67,7 +70,10 @@ impl Connector {
         }
     }
 
-    fn config_for_connect(&self, pg: &tokio_postgres::Config) -> Result<tokio_postgres::Config, tokio_postgres::Error> {
+    fn config_for_connect(
+        &self,
+        pg: &tokio_postgres::Config,
+    ) -> Result<tokio_postgres::Config, tokio_postgres::Error> {
         let Some(region) = &self.iam_region else {
             return Ok(pg.clone());
         };
@@ -80,10 +86,19 @@ impl Connector {
         let user = pg.get_user().unwrap_or("postgres").to_string();
         match rds_iam::Credentials::from_env() {
             Some(credentials) => {
-                let token = rds_iam::auth_token(&host, port, &user, region, &credentials, chrono::Utc::now());
+                let token = rds_iam::auth_token(
+                    &host,
+                    port,
+                    &user,
+                    region,
+                    &credentials,
+                    chrono::Utc::now(),
+                );
                 pg.password(token);
             }
-            None => tracing::error!("KGDB_DB_IAM_AUTH is set but AWS credentials are missing from the environment"),
+            None => tracing::error!(
+                "KGDB_DB_IAM_AUTH is set but AWS credentials are missing from the environment"
+            ),
         }
         Ok(pg)
     }
@@ -97,15 +112,22 @@ impl Connect for Connector {
         let pg = self.config_for_connect(pg);
         Box::pin(async move {
             let pg = pg?;
-            let log = |e: tokio_postgres::Error| tracing::debug!(error = %e, "postgres connection ended");
+            let log =
+                |e: tokio_postgres::Error| tracing::debug!(error = %e, "postgres connection ended");
             match &self.tls {
                 Some(tls) => {
                     let (client, connection) = pg.connect(tls.clone()).await?;
-                    Ok((client, tokio::spawn(async move { connection.await.unwrap_or_else(log) })))
+                    Ok((
+                        client,
+                        tokio::spawn(async move { connection.await.unwrap_or_else(log) }),
+                    ))
                 }
                 None => {
                     let (client, connection) = pg.connect(NoTls).await?;
-                    Ok((client, tokio::spawn(async move { connection.await.unwrap_or_else(log) })))
+                    Ok((
+                        client,
+                        tokio::spawn(async move { connection.await.unwrap_or_else(log) }),
+                    ))
                 }
             }
         })

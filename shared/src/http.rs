@@ -14,12 +14,35 @@ use crate::error::ApiError;
 /// API Gateway REST passes it as the request context's resource path; requests without one
 /// (unit tests) fall back to the URI path.
 pub fn route_of(req: &Request) -> String {
-    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() {
-        if let Some(resource) = ctx.resource_path.as_deref().filter(|r| !r.is_empty()) {
-            return resource.to_string();
-        }
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
+        && let Some(resource) = ctx.resource_path.as_deref().filter(|r| !r.is_empty())
+    {
+        return resource.to_string();
     }
     req.raw_http_path().to_string()
+}
+
+tokio::task_local! {
+    /// Set only by tests: collects every parameter name a handler reads, so a test can check
+    /// them against the API Gateway cache keys of the route.
+    static READ_PARAMETERS: std::cell::RefCell<std::collections::BTreeSet<String>>;
+}
+
+fn note_read(kind: &str, key: &str) {
+    let _ = READ_PARAMETERS.try_with(|set| set.borrow_mut().insert(format!("{kind}.{key}")));
+}
+
+/// Runs `f` and returns, with its output, the parameters it read (`querystring.x`, `path.y`).
+pub async fn record_parameter_reads<F: std::future::Future>(
+    f: F,
+) -> (F::Output, std::collections::BTreeSet<String>) {
+    READ_PARAMETERS
+        .scope(Default::default(), async move {
+            let out = f.await;
+            let read = READ_PARAMETERS.with(|set| set.borrow().clone());
+            (out, read)
+        })
+        .await
 }
 
 /// Query parameters of one request.
@@ -34,6 +57,7 @@ impl<'a> Query<'a> {
 
     /// Last value of a parameter (repeated scalars: the last one wins, as in the original).
     pub fn last(&self, key: &str) -> Option<&'a str> {
+        note_read("querystring", key);
         self.req
             .query_string_parameters_ref()
             .and_then(|q| q.all(key))
@@ -42,6 +66,7 @@ impl<'a> Query<'a> {
 
     /// Every value of a repeated parameter, in order.
     pub fn all(&self, key: &str) -> Vec<&'a str> {
+        note_read("querystring", key);
         self.req
             .query_string_parameters_ref()
             .and_then(|q| q.all(key))
@@ -51,6 +76,7 @@ impl<'a> Query<'a> {
 
 /// A decoded path parameter.
 pub fn path_param<'a>(req: &'a Request, key: &str) -> Option<&'a str> {
+    note_read("path", key);
     req.path_parameters_ref().and_then(|p| p.first(key))
 }
 
@@ -105,14 +131,13 @@ pub type HandlerResult = Result<Response<Body>, ApiError>;
 /// Renders a handler result; errors become the JSON error body. Adds the request id header.
 pub fn finish(req: &Request, result: HandlerResult) -> Response<Body> {
     let mut response = result.unwrap_or_else(ApiError::into_response);
-    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() {
-        if let Some(id) = ctx
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
+        && let Some(id) = ctx
             .request_id
             .as_deref()
             .and_then(|id| HeaderValue::from_str(id).ok())
-        {
-            response.headers_mut().insert("x-request-id", id);
-        }
+    {
+        response.headers_mut().insert("x-request-id", id);
     }
     response
 }

@@ -33,7 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Arbitrary constant identifying the migration lock among advisory locks.
-const MIGRATION_LOCK_KEY: i64 = 0x6b67_6462_6d69_67; // "kgdbmig"
+const MIGRATION_LOCK_KEY: i64 = 0x006b_6764_626d_6967; // "kgdbmig"
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {

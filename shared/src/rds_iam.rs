@@ -16,7 +16,9 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -55,7 +57,8 @@ fn hex(bytes: &[u8]) -> String {
 
 fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(data.as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
@@ -77,7 +80,10 @@ pub fn auth_token(
         ("Action".into(), "connect".into()),
         ("DBUser".into(), user.into()),
         ("X-Amz-Algorithm".into(), "AWS4-HMAC-SHA256".into()),
-        ("X-Amz-Credential".into(), format!("{}/{scope}", credentials.access_key_id)),
+        (
+            "X-Amz-Credential".into(),
+            format!("{}/{scope}", credentials.access_key_id),
+        ),
         ("X-Amz-Date".into(), amz_date.clone()),
         ("X-Amz-Expires".into(), TOKEN_TTL_SECS.to_string()),
         ("X-Amz-SignedHeaders".into(), "host".into()),
@@ -92,12 +98,16 @@ pub fn auth_token(
         .collect::<Vec<_>>()
         .join("&");
     let empty_payload = hex(&Sha256::digest(b""));
-    let canonical_request = format!("GET\n/\n{canonical_query}\nhost:{host_port}\n\nhost\n{empty_payload}");
+    let canonical_request =
+        format!("GET\n/\n{canonical_query}\nhost:{host_port}\n\nhost\n{empty_payload}");
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
         hex(&Sha256::digest(canonical_request.as_bytes()))
     );
-    let k_date = hmac(format!("AWS4{}", credentials.secret_access_key).as_bytes(), &date);
+    let k_date = hmac(
+        format!("AWS4{}", credentials.secret_access_key).as_bytes(),
+        &date,
+    );
     let k_region = hmac(&k_date, region);
     let k_service = hmac(&k_region, "rds-db");
     let k_signing = hmac(&k_service, "aws4_request");
@@ -119,8 +129,17 @@ mod tests {
             secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             session_token: Some("SESSION/TOKEN+EXAMPLE=".into()),
         };
-        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap();
-        let token = auth_token("kgdb-proxy.proxy-abc.eu-central-1.rds.amazonaws.com", 5432, "kgdb_admin", "eu-central-1", &credentials, now);
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+            .unwrap();
+        let token = auth_token(
+            "kgdb-proxy.proxy-abc.eu-central-1.rds.amazonaws.com",
+            5432,
+            "kgdb_admin",
+            "eu-central-1",
+            &credentials,
+            now,
+        );
         let expected = include_str!("../tests/rds_token_vector.txt").trim();
         // Same host/path and the same parameters (the server does not care about their order),
         // hence the same signature.

@@ -45,25 +45,38 @@ async fn bad_parameters_get_4xx_json_errors() {
     }
     // Nothing was changed by any of it.
     let client = loaded_db().client().await;
-    let genes: i64 = client.query_typed_one("SELECT count(*) FROM genes", &[]).await.unwrap().get(0);
+    let genes: i64 = client
+        .query_typed_one("SELECT count(*) FROM genes", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(genes > 2900);
 }
 
 #[tokio::test]
 async fn wrong_method_is_405_not_5xx() {
     let state = loaded_state().await;
-    let reply = kgdb_tests::invoke(&state, lambda_http::http::Method::HEAD, "/api/genes/?page[size]=1").await;
+    let reply = kgdb_tests::invoke(
+        &state,
+        lambda_http::http::Method::HEAD,
+        "/api/genes/?page[size]=1",
+    )
+    .await;
     assert_eq!(reply.status, 200);
     // A POST never reaches a read handler through the template (no such route), but a handler
     // that receives one anyway refuses it.
     let req = kgdb_tests::apigw_get("/api/genes", "/api/genes", &[], &[]);
     let (mut parts, body) = req.into_parts();
     parts.method = lambda_http::http::Method::POST;
-    let response = kgdb_fn_genes_handle(&state, lambda_http::Request::from_parts(parts, body)).await;
+    let response =
+        kgdb_fn_genes_handle(&state, lambda_http::Request::from_parts(parts, body)).await;
     assert_eq!(response.status().as_u16(), 405);
 }
 
-async fn kgdb_fn_genes_handle(state: &kgdb::AppState, req: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+async fn kgdb_fn_genes_handle(
+    state: &kgdb::AppState,
+    req: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
     let handler = kgdb_local::functions::handler_for("GenesFunction").unwrap();
     handler(state, req).await
 }

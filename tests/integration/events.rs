@@ -16,7 +16,8 @@ fn events_dir() -> std::path::PathBuf {
 async fn every_api_event_gets_its_expected_response() {
     let state = loaded_state().await;
     let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(events_dir().join("expected.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(events_dir().join("expected.json")).unwrap())
+            .unwrap();
     let expected = expected.as_object().unwrap();
     let files: BTreeSet<String> = std::fs::read_dir(events_dir())
         .unwrap()
@@ -24,8 +25,13 @@ async fn every_api_event_gets_its_expected_response() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json") && n != "expected.json")
         .collect();
-    assert_eq!(files, expected.keys().cloned().collect::<BTreeSet<_>>(), "expected.json covers exactly the event files");
-    let routes = template::routes(&template::load(&template::repo_template_path()).unwrap()).unwrap();
+    assert_eq!(
+        files,
+        expected.keys().cloned().collect::<BTreeSet<_>>(),
+        "expected.json covers exactly the event files"
+    );
+    let routes =
+        template::routes(&template::load(&template::repo_template_path()).unwrap()).unwrap();
     for file in &files {
         let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
         let raw: Value = serde_json::from_str(&text).unwrap();
@@ -35,19 +41,32 @@ async fn every_api_event_gets_its_expected_response() {
             .iter()
             .find(|r| r.path == resource && r.method == method)
             .unwrap_or_else(|| panic!("{file}: no template route {method} {resource}"));
-        let request = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let request =
+            lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         let handler = handler_for(&route.function).unwrap();
         let response = handler(&state, request).await;
         let want = &expected[file];
         let body = body_json(&response);
-        assert_eq!(response.status().as_u16() as u64, want["status"].as_u64().unwrap(), "{file}: {body}");
+        assert_eq!(
+            response.status().as_u16() as u64,
+            want["status"].as_u64().unwrap(),
+            "{file}: {body}"
+        );
         for (pointer, value) in want["checks"].as_object().unwrap() {
-            assert_eq!(body.pointer(pointer), Some(value), "{file}: {pointer} in {body}");
+            assert_eq!(
+                body.pointer(pointer),
+                Some(value),
+                "{file}: {pointer} in {body}"
+            );
         }
         if response.status().is_client_error() {
             assert!(body["error"]["error_id"].is_string(), "{file}: error body");
         }
-        assert_eq!(response.headers()["x-request-id"], "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "{file}");
+        assert_eq!(
+            response.headers()["x-request-id"],
+            "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "{file}"
+        );
     }
 }
 

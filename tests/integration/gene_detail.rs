@@ -12,11 +12,26 @@ async fn detail_is_case_insensitive_and_complete() {
     let data = &upper.body["data"];
     assert_eq!(data["type"], "genes");
     let attrs = &data["attributes"];
-    for key in ["hgnc_id", "approved_symbol", "aliases", "created_at", "updated_at", "evidence_count", "evidence_score",
-        "evidence_tier", "evidence_group", "sources", "score_breakdown", "source_scores"] {
+    for key in [
+        "hgnc_id",
+        "approved_symbol",
+        "aliases",
+        "created_at",
+        "updated_at",
+        "evidence_count",
+        "evidence_score",
+        "evidence_tier",
+        "evidence_group",
+        "sources",
+        "score_breakdown",
+        "source_scores",
+    ] {
         assert!(attrs.get(key).is_some(), "missing {key}");
     }
-    assert_eq!(attrs["score_breakdown"].as_object().unwrap().len(), attrs["sources"].as_array().unwrap().len());
+    assert_eq!(
+        attrs["score_breakdown"].as_object().unwrap().len(),
+        attrs["sources"].as_array().unwrap().len()
+    );
 }
 
 #[tokio::test]
@@ -48,13 +63,28 @@ async fn evidence_lists_each_source_with_its_normalized_score() {
         let a = &item["attributes"];
         let source = a["source_name"].as_str().unwrap();
         let score = a["normalized_score"].as_f64().unwrap();
-        assert!((score - breakdown[source].as_f64().unwrap()).abs() < 5e-5, "{source}");
+        assert!(
+            (score - breakdown[source].as_f64().unwrap()).abs() < 5e-5,
+            "{source}"
+        );
         assert!(a["evidence_data"].is_object());
-        assert_eq!(item["relationships"]["gene"]["data"]["id"], reply.body["meta"]["gene_id"]);
+        assert_eq!(
+            item["relationships"]["gene"]["data"]["id"],
+            reply.body["meta"]["gene_id"]
+        );
     }
-    let panelapp = data.iter().find(|i| i["attributes"]["source_name"] == "PanelApp").unwrap();
-    let panels = panelapp["attributes"]["evidence_data"]["panels"].as_array().unwrap();
-    assert!(panels.iter().all(|p| p["id"].is_i64() && p["region"].is_string()));
+    let panelapp = data
+        .iter()
+        .find(|i| i["attributes"]["source_name"] == "PanelApp")
+        .unwrap();
+    let panels = panelapp["attributes"]["evidence_data"]["panels"]
+        .as_array()
+        .unwrap();
+    assert!(
+        panels
+            .iter()
+            .all(|p| p["id"].is_i64() && p["region"].is_string())
+    );
 }
 
 #[tokio::test]
@@ -83,11 +113,23 @@ async fn resolve_by_hgnc_id_symbol_and_alias() {
         .await
         .unwrap();
     let (alias, symbol): (String, String) = (row.get(0), row.get(1));
-    let by_alias = get(&state, &format!("/api/genes/resolve?query={}", kgdb_tests::encode(&alias))).await;
+    let by_alias = get(
+        &state,
+        &format!("/api/genes/resolve?query={}", kgdb_tests::encode(&alias)),
+    )
+    .await;
     assert_eq!(by_alias.status, 200, "{alias}: {}", by_alias.body);
-    assert_eq!(by_alias.body["data"]["attributes"]["approved_symbol"], symbol);
+    assert_eq!(
+        by_alias.body["data"]["attributes"]["approved_symbol"],
+        symbol
+    );
     assert_eq!(by_alias.body["data"]["attributes"]["match_type"], "alias");
 
     // Identifier branches that need annotations answer 404 until annotations exist.
-    assert_eq!(get(&state, "/api/genes/resolve?query=ENSG00000008710").await.status, 404);
+    assert_eq!(
+        get(&state, "/api/genes/resolve?query=ENSG00000008710")
+            .await
+            .status,
+        404
+    );
 }

@@ -26,7 +26,11 @@ async fn totals_for_hide_zero_scores_on_and_off() {
     let scored = count("SELECT count(*) FROM gene_scores WHERE percentage_score > 0").await;
     assert!((2900..=3100).contains(&all), "about 3,000 genes: {all}");
 
-    let off = get(&state, "/api/genes/?filter[hide_zero_scores]=false&page[size]=1").await;
+    let off = get(
+        &state,
+        "/api/genes/?filter[hide_zero_scores]=false&page[size]=1",
+    )
+    .await;
     assert_eq!(off.status, 200);
     assert_eq!(off.body["meta"]["total"], all);
     assert_eq!(off.body["meta"]["total_genes"], all);
@@ -39,7 +43,11 @@ async fn totals_for_hide_zero_scores_on_and_off() {
     assert_eq!(on.body["meta"]["hidden_zero_scores"], all - scored);
     assert_eq!(on.body["meta"]["per_page"], 20);
     assert_eq!(genes(&on).len(), 20);
-    assert!(genes(&on).iter().all(|g| attr(g, "evidence_score").as_f64().unwrap() > 0.0));
+    assert!(
+        genes(&on)
+            .iter()
+            .all(|g| attr(g, "evidence_score").as_f64().unwrap() > 0.0)
+    );
 }
 
 #[tokio::test]
@@ -57,25 +65,50 @@ async fn meta_and_links_follow_the_contract() {
     let scored = count("SELECT count(*) FROM gene_scores WHERE percentage_score > 0").await;
     let size = 25;
     let page_count = (scored + size - 1) / size;
-    let reply = get(&state, &format!("/api/genes/?page[size]={size}&page[number]=2&filter[source]=PanelApp&sort=symbol")).await;
+    let reply = get(
+        &state,
+        &format!(
+            "/api/genes/?page[size]={size}&page[number]=2&filter[source]=PanelApp&sort=symbol"
+        ),
+    )
+    .await;
     let filtered_total = reply.body["meta"]["total"].as_i64().unwrap();
     let links = &reply.body["links"];
     // Links keep only the page parameters.
     let base = "http://kgdb.test/api/genes/";
-    assert_eq!(links["self"], format!("{base}?page[number]=2&page[size]={size}"));
-    assert_eq!(links["first"], format!("{base}?page[number]=1&page[size]={size}"));
-    assert_eq!(links["prev"], format!("{base}?page[number]=1&page[size]={size}"));
+    assert_eq!(
+        links["self"],
+        format!("{base}?page[number]=2&page[size]={size}")
+    );
+    assert_eq!(
+        links["first"],
+        format!("{base}?page[number]=1&page[size]={size}")
+    );
+    assert_eq!(
+        links["prev"],
+        format!("{base}?page[number]=1&page[size]={size}")
+    );
     let filtered_pages = (filtered_total + size - 1) / size;
-    assert_eq!(links["last"], format!("{base}?page[number]={filtered_pages}&page[size]={size}"));
+    assert_eq!(
+        links["last"],
+        format!("{base}?page[number]={filtered_pages}&page[size]={size}")
+    );
     assert_eq!(reply.body["meta"]["page"], 2);
 
-    let last = get(&state, &format!("/api/genes/?page[size]={size}&page[number]={page_count}")).await;
+    let last = get(
+        &state,
+        &format!("/api/genes/?page[size]={size}&page[number]={page_count}"),
+    )
+    .await;
     assert_eq!(last.body["meta"]["page_count"], page_count);
     assert!(last.body["links"]["next"].is_null());
     assert_eq!(genes(&last).len() as i64, scored - (page_count - 1) * size);
     let first = get(&state, &format!("/api/genes/?page[size]={size}")).await;
     assert!(first.body["links"]["prev"].is_null());
-    assert_eq!(first.body["links"]["next"], format!("{base}?page[number]=2&page[size]={size}"));
+    assert_eq!(
+        first.body["links"]["next"],
+        format!("{base}?page[number]=2&page[size]={size}")
+    );
 
     let beyond = get(&state, "/api/genes/?page[number]=100000").await;
     assert_eq!(beyond.status, 200);
@@ -84,20 +117,45 @@ async fn meta_and_links_follow_the_contract() {
     let empty = get(&state, "/api/genes/?filter[search]=NO_SUCH_GENE_ANYWHERE").await;
     assert_eq!(empty.body["meta"]["total"], 0);
     assert_eq!(empty.body["meta"]["page_count"], 0);
-    assert_eq!(empty.body["links"]["last"], format!("{base}?page[number]=1&page[size]=20"));
+    assert_eq!(
+        empty.body["links"]["last"],
+        format!("{base}?page[number]=1&page[size]=20")
+    );
 
     let meta = &reply.body["meta"];
     assert_eq!(meta["valid_tiers"].as_array().unwrap().len(), 5);
-    assert_eq!(meta["valid_groups"], serde_json::json!(["well_supported", "emerging_evidence"]));
-    assert_eq!(meta["filters"]["available_sources"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        meta["valid_groups"],
+        serde_json::json!(["well_supported", "emerging_evidence"])
+    );
+    assert_eq!(
+        meta["filters"]["available_sources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
     assert_eq!(meta["filters"]["evidence_count"]["max"], 7);
-    assert_eq!(meta["filters"]["evidence_score"], serde_json::json!({"min": 0, "max": 100}));
-    let well = count("SELECT count(*) FROM gene_scores WHERE evidence_group = 'well_supported'").await;
-    let emerging = count("SELECT count(*) FROM gene_scores WHERE evidence_group = 'emerging_evidence'").await;
+    assert_eq!(
+        meta["filters"]["evidence_score"],
+        serde_json::json!({"min": 0, "max": 100})
+    );
+    let well =
+        count("SELECT count(*) FROM gene_scores WHERE evidence_group = 'well_supported'").await;
+    let emerging =
+        count("SELECT count(*) FROM gene_scores WHERE evidence_group = 'emerging_evidence'").await;
     assert_eq!(meta["evidence_tiers"]["well_supported"]["total"], well);
-    assert_eq!(meta["evidence_tiers"]["emerging_evidence"]["total"], emerging);
-    let comprehensive = count("SELECT count(*) FROM gene_scores WHERE evidence_tier = 'comprehensive_support'").await;
-    assert_eq!(meta["evidence_tiers"]["well_supported"]["comprehensive_support"], comprehensive);
+    assert_eq!(
+        meta["evidence_tiers"]["emerging_evidence"]["total"],
+        emerging
+    );
+    let comprehensive =
+        count("SELECT count(*) FROM gene_scores WHERE evidence_tier = 'comprehensive_support'")
+            .await;
+    assert_eq!(
+        meta["evidence_tiers"]["well_supported"]["comprehensive_support"],
+        comprehensive
+    );
 }
 
 #[tokio::test]
@@ -107,13 +165,23 @@ async fn paging_visits_every_gene_exactly_once() {
     let mut seen = HashSet::new();
     let mut page = 1;
     loop {
-        let reply = get(&state, &format!("/api/genes/?filter[hide_zero_scores]=false&page[size]=100&page[number]={page}")).await;
+        let reply = get(
+            &state,
+            &format!(
+                "/api/genes/?filter[hide_zero_scores]=false&page[size]=100&page[number]={page}"
+            ),
+        )
+        .await;
         let data = genes(&reply);
         if data.is_empty() {
             break;
         }
         for g in data {
-            assert!(seen.insert(g["id"].as_str().unwrap().to_string()), "gene {} on two pages", g["id"]);
+            assert!(
+                seen.insert(g["id"].as_str().unwrap().to_string()),
+                "gene {} on two pages",
+                g["id"]
+            );
         }
         page += 1;
     }
@@ -142,18 +210,30 @@ async fn every_filter_narrows_to_exactly_the_matching_genes() {
         assert_eq!(reply.body["meta"]["total"], want, "{query}");
         for g in genes(&reply) {
             let score = attr(g, "evidence_score").as_f64().unwrap_or(0.0);
-            let sources: Vec<&str> = attr(g, "sources").as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+            let sources: Vec<&str> = attr(g, "sources")
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
             let tier = attr(g, "evidence_tier").as_str().unwrap_or("");
             match query {
                 q if q.starts_with("filter[min_score]") => assert!(score >= 50.0),
                 q if q.starts_with("filter[max_score]") => assert!(score > 0.0 && score <= 20.0),
                 q if q.starts_with("filter[min_count]") => assert!(sources.len() >= 5),
                 q if q.starts_with("filter[max_count]") => assert!(sources.len() <= 1),
-                q if q.starts_with("filter[source]=ClinGen") => assert!(sources.contains(&"ClinGen")),
-                q if q.starts_with("filter[tier]") => assert!(tier == "comprehensive_support" || tier == "minimal_evidence"),
-                q if q.starts_with("filter[group]") => assert_eq!(attr(g, "evidence_group"), "well_supported"),
+                q if q.starts_with("filter[source]=ClinGen") => {
+                    assert!(sources.contains(&"ClinGen"))
+                }
+                q if q.starts_with("filter[tier]") => {
+                    assert!(tier == "comprehensive_support" || tier == "minimal_evidence")
+                }
+                q if q.starts_with("filter[group]") => {
+                    assert_eq!(attr(g, "evidence_group"), "well_supported")
+                }
                 q if q.starts_with("filter[search]=pkd") => {
-                    let text = format!("{} {}", attr(g, "approved_symbol"), attr(g, "hgnc_id")).to_lowercase();
+                    let text = format!("{} {}", attr(g, "approved_symbol"), attr(g, "hgnc_id"))
+                        .to_lowercase();
                     assert!(text.contains("pkd"), "{text}");
                 }
                 _ => {}
@@ -166,14 +246,25 @@ async fn every_filter_narrows_to_exactly_the_matching_genes() {
     // filter[ids] returns exactly those genes.
     let ids = count("SELECT id FROM genes WHERE approved_symbol = 'PKD1'").await;
     let ids2 = count("SELECT id FROM genes WHERE approved_symbol = 'ABCG2'").await;
-    let reply = get(&state, &format!("/api/genes/?filter[ids]={ids},{ids2}&filter[hide_zero_scores]=false")).await;
-    let got: HashSet<&str> = genes(&reply).iter().map(|g| attr(g, "approved_symbol").as_str().unwrap()).collect();
+    let reply = get(
+        &state,
+        &format!("/api/genes/?filter[ids]={ids},{ids2}&filter[hide_zero_scores]=false"),
+    )
+    .await;
+    let got: HashSet<&str> = genes(&reply)
+        .iter()
+        .map(|g| attr(g, "approved_symbol").as_str().unwrap())
+        .collect();
     assert_eq!(got, HashSet::from(["PKD1", "ABCG2"]));
 }
 
 fn assert_ordered<T: PartialOrd + std::fmt::Debug>(values: &[T], descending: bool, what: &str) {
     for pair in values.windows(2) {
-        let ok = if descending { pair[0] >= pair[1] } else { pair[0] <= pair[1] };
+        let ok = if descending {
+            pair[0] >= pair[1]
+        } else {
+            pair[0] <= pair[1]
+        };
         assert!(ok, "{what}: {:?} then {:?}", pair[0], pair[1]);
     }
 }
@@ -189,33 +280,69 @@ async fn every_sort_field_orders_results() {
         Some("minimal_evidence") => 5,
         _ => 999,
     };
-    for (sort, descending) in [("symbol", false), ("-approved_symbol", true), ("score", false), ("-evidence_score", true), ("count", false), ("-evidence_count", true), ("hgnc_id", false), ("-id", true), ("created_at", false), ("-updated_at", true), ("evidence_tier", false), ("-evidence_group", true)] {
-        let reply = get(&state, &format!("/api/genes/?sort={sort}&page[size]=100&page[number]=3")).await;
+    for (sort, descending) in [
+        ("symbol", false),
+        ("-approved_symbol", true),
+        ("score", false),
+        ("-evidence_score", true),
+        ("count", false),
+        ("-evidence_count", true),
+        ("hgnc_id", false),
+        ("-id", true),
+        ("created_at", false),
+        ("-updated_at", true),
+        ("evidence_tier", false),
+        ("-evidence_group", true),
+    ] {
+        let reply = get(
+            &state,
+            &format!("/api/genes/?sort={sort}&page[size]=100&page[number]=3"),
+        )
+        .await;
         assert_eq!(reply.status, 200, "{sort}: {}", reply.body);
         let data = genes(&reply);
         assert_eq!(data.len(), 100);
         let field = sort.trim_start_matches('-');
         match field {
             "symbol" | "approved_symbol" | "hgnc_id" | "created_at" | "updated_at" => {
-                let key = if field == "symbol" { "approved_symbol" } else { field };
-                let v: Vec<String> = data.iter().map(|g| attr(g, key).as_str().unwrap().to_string()).collect();
+                let key = if field == "symbol" {
+                    "approved_symbol"
+                } else {
+                    field
+                };
+                let v: Vec<String> = data
+                    .iter()
+                    .map(|g| attr(g, key).as_str().unwrap().to_string())
+                    .collect();
                 // hgnc_id sorts as text, as in the original.
                 assert_ordered(&v, descending, sort);
             }
             "score" | "evidence_score" => {
-                let v: Vec<f64> = data.iter().map(|g| attr(g, "evidence_score").as_f64().unwrap()).collect();
+                let v: Vec<f64> = data
+                    .iter()
+                    .map(|g| attr(g, "evidence_score").as_f64().unwrap())
+                    .collect();
                 assert_ordered(&v, descending, sort);
             }
             "count" | "evidence_count" => {
-                let v: Vec<usize> = data.iter().map(|g| attr(g, "sources").as_array().unwrap().len()).collect();
+                let v: Vec<usize> = data
+                    .iter()
+                    .map(|g| attr(g, "sources").as_array().unwrap().len())
+                    .collect();
                 assert_ordered(&v, descending, sort);
             }
             "id" => {
-                let v: Vec<i64> = data.iter().map(|g| g["id"].as_str().unwrap().parse().unwrap()).collect();
+                let v: Vec<i64> = data
+                    .iter()
+                    .map(|g| g["id"].as_str().unwrap().parse().unwrap())
+                    .collect();
                 assert_ordered(&v, descending, sort);
             }
             "evidence_tier" => {
-                let v: Vec<i32> = data.iter().map(|g| tier_rank(attr(g, "evidence_tier"))).collect();
+                let v: Vec<i32> = data
+                    .iter()
+                    .map(|g| tier_rank(attr(g, "evidence_tier")))
+                    .collect();
                 assert_ordered(&v, descending, sort);
             }
             "evidence_group" => {
@@ -236,9 +363,19 @@ async fn every_sort_field_orders_results() {
     let reply = get(&state, "/api/genes/?page[size]=100").await;
     let pairs: Vec<(f64, String)> = genes(&reply)
         .iter()
-        .map(|g| (attr(g, "evidence_score").as_f64().unwrap(), attr(g, "approved_symbol").as_str().unwrap().to_string()))
+        .map(|g| {
+            (
+                attr(g, "evidence_score").as_f64().unwrap(),
+                attr(g, "approved_symbol").as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     for w in pairs.windows(2) {
-        assert!(w[0].0 > w[1].0 || (w[0].0 == w[1].0 && w[0].1 <= w[1].1), "{:?} then {:?}", w[0], w[1]);
+        assert!(
+            w[0].0 > w[1].0 || (w[0].0 == w[1].0 && w[0].1 <= w[1].1),
+            "{:?} then {:?}",
+            w[0],
+            w[1]
+        );
     }
 }

@@ -2,9 +2,12 @@
 //! tests that write), loaded through the real migrations and ingest.
 
 mod bad_input;
+mod datasources;
 mod events;
 mod gateway_http;
-mod genes_list;
 mod gene_detail;
+mod genes_list;
 mod scoring;
+mod statistics;
+mod template;
 mod writer;

@@ -17,7 +17,10 @@ fn panelapp_counts() -> Counts {
     snapshot_csv("01_PanelApp_genes")
         .iter()
         .filter_map(|row| {
-            let green = row["source"].split(" | ").filter(|i| i.contains("confidence=Green")).count();
+            let green = row["source"]
+                .split(" | ")
+                .filter(|i| i.contains("confidence=Green"))
+                .count();
             (green > 0).then(|| (hgnc(&row["hgnc_id"]), green as f64))
         })
         .collect()
@@ -28,9 +31,12 @@ fn hpo_counts() -> Counts {
     snapshot_csv("04_HPO_genes")
         .iter()
         .map(|row| {
-            let diseases: BTreeSet<&str> = row["source"].split("; ").map(|i| i.split(" (").next().unwrap_or(i)).collect();
+            let diseases: BTreeSet<&str> = row["source"]
+                .split("; ")
+                .map(|i| i.split(" (").next().unwrap_or(i))
+                .collect();
             let terms: BTreeSet<&str> = row["source"]
-                .split(|c: char| c == '(' || c == ')' || c == '|' || c == ';' || c == ' ')
+                .split(['(', ')', '|', ';', ' '])
                 .filter(|t| t.starts_with("HP:"))
                 .collect();
             (hgnc(&row["hgnc_id"]), (diseases.len() + terms.len()) as f64)
@@ -55,7 +61,9 @@ fn diagnostic_panel_counts() -> Counts {
     for lab in snapshot_json_files("diagnostic_panels") {
         let provider = lab["provider_name"].as_str().unwrap().to_string();
         for gene in lab["genes"].as_array().unwrap() {
-            let Some(id) = gene["hgnc_id"].as_str() else { continue };
+            let Some(id) = gene["hgnc_id"].as_str() else {
+                continue;
+            };
             for panel in gene["panels"].as_array().unwrap() {
                 pairs
                     .entry(hgnc(id))
@@ -64,7 +72,10 @@ fn diagnostic_panel_counts() -> Counts {
             }
         }
     }
-    pairs.into_iter().map(|(k, v)| (k, v.len() as f64)).collect()
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k, v.len() as f64))
+        .collect()
 }
 
 /// Literature: distinct publications.
@@ -90,7 +101,12 @@ fn classification_scores(column: &str, weights: &[(&str, f64)]) -> Counts {
             let best = row[column]
                 .split(" | ")
                 .flat_map(|item| item.split(" (").next().unwrap_or("").split(", "))
-                .map(|c| weights.iter().find(|(w, _)| w.eq_ignore_ascii_case(c)).map_or(0.0, |(_, v)| *v))
+                .map(|c| {
+                    weights
+                        .iter()
+                        .find(|(w, _)| w.eq_ignore_ascii_case(c))
+                        .map_or(0.0, |(_, v)| *v)
+                })
                 .fold(0.0, f64::max);
             (hgnc(&row["hgnc_id"]), best)
         })
@@ -99,13 +115,21 @@ fn classification_scores(column: &str, weights: &[(&str, f64)]) -> Counts {
 
 /// percent_rank over counts > 0: (number of strictly smaller counts) / (n - 1), 0 when n = 1.
 fn percent_rank(counts: &Counts) -> Counts {
-    let positive: Vec<(&String, f64)> = counts.iter().filter(|(_, c)| **c > 0.0).map(|(k, c)| (k, *c)).collect();
+    let positive: Vec<(&String, f64)> = counts
+        .iter()
+        .filter(|(_, c)| **c > 0.0)
+        .map(|(k, c)| (k, *c))
+        .collect();
     let n = positive.len();
     positive
         .iter()
         .map(|(gene, c)| {
             let smaller = positive.iter().filter(|(_, o)| o < c).count();
-            let rank = if n > 1 { smaller as f64 / (n - 1) as f64 } else { 0.0 };
+            let rank = if n > 1 {
+                smaller as f64 / (n - 1) as f64
+            } else {
+                0.0
+            };
             ((*gene).clone(), rank)
         })
         .collect()
@@ -121,7 +145,13 @@ fn expected_scores() -> BTreeMap<String, (f64, usize)> {
         ("limited", 0.4),
         ("disputed evidence", 0.2),
     ];
-    let clingen = [("definitive", 1.0), ("strong", 0.8), ("moderate", 0.6), ("limited", 0.4), ("disputed", 0.2)];
+    let clingen = [
+        ("definitive", 1.0),
+        ("strong", 0.8),
+        ("moderate", 0.6),
+        ("limited", 0.4),
+        ("disputed", 0.2),
+    ];
     let per_source: Vec<Counts> = vec![
         percent_rank(&panelapp_counts()),
         percent_rank(&hpo_counts()),
@@ -150,24 +180,45 @@ fn expected_scores() -> BTreeMap<String, (f64, usize)> {
 #[tokio::test]
 async fn every_gene_score_matches_the_formula_recomputed_from_raw_rows() {
     let expected = expected_scores();
-    assert!(expected.len() > 2900, "about 3,000 genes in the snapshot, got {}", expected.len());
+    assert!(
+        expected.len() > 2900,
+        "about 3,000 genes in the snapshot, got {}",
+        expected.len()
+    );
     let client = loaded_db().client().await;
     let rows = client
         .query_typed("SELECT hgnc_id, percentage_score, source_count, evidence_tier, evidence_group FROM gene_scores", &[])
         .await
         .unwrap();
-    assert_eq!(rows.len(), expected.len(), "every gene with evidence has a score row");
+    assert_eq!(
+        rows.len(),
+        expected.len(),
+        "every gene with evidence has a score row"
+    );
     for row in rows {
         let id: String = row.get(0);
         let score: f64 = row.get(1);
         let count: i32 = row.get(2);
-        let (want, want_count) = expected.get(&id).unwrap_or_else(|| panic!("{id} not expected"));
-        assert!((score - want).abs() < 1e-9, "{id}: view says {score}, formula says {want}");
+        let (want, want_count) = expected
+            .get(&id)
+            .unwrap_or_else(|| panic!("{id} not expected"));
+        assert!(
+            (score - want).abs() < 1e-9,
+            "{id}: view says {score}, formula says {want}"
+        );
         assert_eq!(count as usize, *want_count, "{id}: source count");
         let tier: String = row.get(3);
         let group: String = row.get(4);
-        assert_eq!(tier, kgdb::vocab::tier_for(count.into(), score), "{id}: tier");
-        assert_eq!(group, kgdb::vocab::group_for(count.into(), score), "{id}: group");
+        assert_eq!(
+            tier,
+            kgdb::vocab::tier_for(count.into(), score),
+            "{id}: tier"
+        );
+        assert_eq!(
+            group,
+            kgdb::vocab::group_for(count.into(), score),
+            "{id}: group"
+        );
     }
 }
 
@@ -175,22 +226,44 @@ async fn every_gene_score_matches_the_formula_recomputed_from_raw_rows() {
 async fn key_kidney_genes_come_back_from_the_api_with_recomputed_scores() {
     let expected = expected_scores();
     let state = loaded_state().await;
-    for (symbol, hgnc_id) in [("PKD1", "HGNC:9008"), ("PKD2", "HGNC:9009"), ("COL4A5", "HGNC:2207"), ("NPHS1", "HGNC:7908")] {
+    for (symbol, hgnc_id) in [
+        ("PKD1", "HGNC:9008"),
+        ("PKD2", "HGNC:9009"),
+        ("COL4A5", "HGNC:2207"),
+        ("NPHS1", "HGNC:7908"),
+    ] {
         let reply = get(&state, &format!("/api/genes/{symbol}")).await;
         assert_eq!(reply.status, 200, "{symbol}: {}", reply.body);
         let attrs = &reply.body["data"]["attributes"];
         assert_eq!(attrs["hgnc_id"], hgnc_id);
         let (want, count) = expected[hgnc_id];
         let got = attrs["evidence_score"].as_f64().unwrap();
-        assert!((got - want).abs() < 1e-9, "{symbol}: API {got} vs formula {want}");
+        assert!(
+            (got - want).abs() < 1e-9,
+            "{symbol}: API {got} vs formula {want}"
+        );
         assert!(count >= 5, "{symbol} has evidence from several sources");
         assert_eq!(attrs["evidence_count"], count);
         assert_eq!(attrs["sources"].as_array().unwrap().len(), count);
-        assert_eq!(attrs["evidence_tier"], kgdb::vocab::tier_for(count as i64, want));
-        assert_eq!(attrs["evidence_group"], kgdb::vocab::group_for(count as i64, want));
+        assert_eq!(
+            attrs["evidence_tier"],
+            kgdb::vocab::tier_for(count as i64, want)
+        );
+        assert_eq!(
+            attrs["evidence_group"],
+            kgdb::vocab::group_for(count as i64, want)
+        );
         // The breakdown adds up to the score.
-        let breakdown: f64 = attrs["score_breakdown"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
-        assert!((breakdown / 7.0 * 100.0 - want).abs() < 0.01, "{symbol}: breakdown sums to the score");
+        let breakdown: f64 = attrs["score_breakdown"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!(
+            (breakdown / 7.0 * 100.0 - want).abs() < 0.01,
+            "{symbol}: breakdown sums to the score"
+        );
     }
 }
 
@@ -207,7 +280,10 @@ async fn clingen_is_scored_by_its_best_classification() {
         )
         .await
         .unwrap();
-    assert!(!rows.is_empty(), "the snapshot has genes with several ClinGen classifications");
+    assert!(
+        !rows.is_empty(),
+        "the snapshot has genes with several ClinGen classifications"
+    );
     for row in rows {
         let data: serde_json::Value = row.get(0);
         let score: f64 = row.get(1);
@@ -215,7 +291,12 @@ async fn clingen_is_scored_by_its_best_classification() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|v| kgdb::evidence::classifications::classification_weight(kgdb::vocab::SourceName::ClinGen, v["classification"].as_str().unwrap()))
+            .map(|v| {
+                kgdb::evidence::classifications::classification_weight(
+                    kgdb::vocab::SourceName::ClinGen,
+                    v["classification"].as_str().unwrap(),
+                )
+            })
             .fold(0.0, f64::max);
         assert_eq!(score, best, "{data}");
     }

@@ -22,7 +22,8 @@ use serde_json::Value;
 
 /// Server-level URL used to create and drop test databases.
 pub fn admin_url() -> String {
-    std::env::var("KGDB_TEST_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("KGDB_TEST_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn url_for(name: &str) -> String {
@@ -49,9 +50,14 @@ fn blocking<F: std::future::Future>(f: F) -> F::Output {
 
 /// Drops test databases left by runs whose process is gone (a run cannot drop its own at exit).
 async fn drop_stale_databases() {
-    let Ok(client) = connect(&admin_url()).await else { return };
+    let Ok(client) = connect(&admin_url()).await else {
+        return;
+    };
     let Ok(rows) = client
-        .query_typed("SELECT datname FROM pg_database WHERE datname LIKE 'kgdb\\_test\\_%'", &[])
+        .query_typed(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'kgdb\\_test\\_%'",
+            &[],
+        )
         .await
     else {
         return;
@@ -70,10 +76,15 @@ impl TestDb {
     /// A new, empty, migrated database named after this process and `label`.
     pub async fn fresh(label: &str) -> TestDb {
         drop_stale_databases().await;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
         let name = format!("kgdb_test_{}_{label}_{nanos}", std::process::id());
         let url = url_for(&name);
-        ensure_database(&url).await.unwrap_or_else(|e| panic!("create {name}: {e}"));
+        ensure_database(&url)
+            .await
+            .unwrap_or_else(|e| panic!("create {name}: {e}"));
         let mut client = connect(&url).await.expect("connect to test database");
         kgdb::migrate::run(&mut client).await.expect("migrations");
         TestDb { name, url }
@@ -83,9 +94,13 @@ impl TestDb {
     pub async fn fresh_loaded(label: &str) -> TestDb {
         let db = Self::fresh(label).await;
         let mut client = connect(&db.url).await.expect("connect");
-        let report = ingest(&mut client, &SnapshotDir::in_repo().sources(), WriteMode::Replace)
-            .await
-            .expect("ingest");
+        let report = ingest(
+            &mut client,
+            &SnapshotDir::in_repo().sources(),
+            WriteMode::Replace,
+        )
+        .await
+        .expect("ingest");
         assert_eq!(report.failed().count(), 0, "every snapshot source ingests");
         db
     }
@@ -95,7 +110,12 @@ impl TestDb {
     }
 
     pub fn state(&self) -> AppState {
-        AppState::new(Config::from_env().with_database_url(self.url.clone()).with_pool_size(4)).expect("state")
+        AppState::new(
+            Config::from_env()
+                .with_database_url(self.url.clone())
+                .with_pool_size(4),
+        )
+        .expect("state")
     }
 }
 
@@ -153,7 +173,12 @@ pub fn apigw_request(method: Method, path_and_query: &str) -> Option<(String, Re
 
 /// `apigw_get("/api/genes/{gene_symbol}", "/api/genes/PKD1", &[], &[("gene_symbol","PKD1")])`:
 /// a request for an explicit resource (for tests of a single handler).
-pub fn apigw_get(resource: &str, path: &str, query: &[(&str, &str)], path_params: &[(&str, &str)]) -> Request {
+pub fn apigw_get(
+    resource: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    path_params: &[(&str, &str)],
+) -> Request {
     let raw_query: String = query
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
@@ -168,7 +193,10 @@ pub fn apigw_get(resource: &str, path: &str, query: &[(&str, &str)], path_params
             body: Vec::new(),
             source_ip: Some("127.0.0.1".into()),
             resource,
-            path_params: path_params.iter().map(|(k, v)| (k.to_string(), encode(v))).collect(),
+            path_params: path_params
+                .iter()
+                .map(|(k, v)| (k.to_string(), encode(v)))
+                .collect(),
             domain_name: "kgdb.test",
         },
         "test-request".into(),
@@ -211,8 +239,8 @@ pub async fn get(state: &AppState, path_and_query: &str) -> Reply {
 }
 
 pub async fn invoke(state: &AppState, method: Method, path_and_query: &str) -> Reply {
-    let (function, request) =
-        apigw_request(method, path_and_query).unwrap_or_else(|| panic!("no template route for {path_and_query}"));
+    let (function, request) = apigw_request(method, path_and_query)
+        .unwrap_or_else(|| panic!("no template route for {path_and_query}"));
     let handler = handler_for(&function).unwrap_or_else(|| panic!("no handler for {function}"));
     let response = handler(state, request).await;
     Reply {
@@ -226,8 +254,16 @@ pub async fn invoke(state: &AppState, method: Method, path_and_query: &str) -> R
 pub fn assert_error_body(reply: &Reply) {
     let error = &reply.body["error"];
     assert!(error["type"].is_string(), "error.type in {}", reply.body);
-    assert!(error["message"].is_string(), "error.message in {}", reply.body);
-    assert!(error["error_id"].as_str().is_some_and(|s| !s.is_empty()), "error.error_id in {}", reply.body);
+    assert!(
+        error["message"].is_string(),
+        "error.message in {}",
+        reply.body
+    );
+    assert!(
+        error["error_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "error.error_id in {}",
+        reply.body
+    );
 }
 
 /// Raw rows of a gzipped snapshot CSV as header -> value maps (the tests' own reader, independent
@@ -245,7 +281,11 @@ pub fn snapshot_csv(stem: &str) -> Vec<HashMap<String, String>> {
         .records()
         .map(|r| {
             let r = r.expect("csv row");
-            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }

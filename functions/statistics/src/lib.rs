@@ -1,1 +1,229 @@
+//! Statistics function: the dashboard's `GET /api/statistics/{source-overlaps,
+//! source-distributions, evidence-composition, summary}` (original-system.md §1.5).
+//!
+//! Nothing is aggregated over evidence per request: every number is a sum over a few hundred
+//! rows of the materialized views of migration 0003, selected by tier bucket. The reads of a
+//! route are pipelined on one connection.
 
+pub mod composition;
+pub mod distributions;
+pub mod overlaps;
+pub mod params;
+pub mod read;
+
+use std::time::Instant;
+
+use kgdb::http::{self, HandlerResult, Query, route_of};
+use kgdb::{ApiError, AppState};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use params::Filters;
+
+/// Entry point for every route of this function.
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    let result = match http::require_get(&req) {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let route = route_of(&req);
+            match route.trim_end_matches('/') {
+                "/api/statistics/source-overlaps" => source_overlaps(state, &req).await,
+                "/api/statistics/source-distributions" => source_distributions(state, &req).await,
+                "/api/statistics/evidence-composition" => evidence_composition(state, &req).await,
+                "/api/statistics/summary" => summary(state, &req).await,
+                _ => Err(ApiError::not_found(format!("no route {route}"))),
+            }
+        }
+    };
+    http::finish(&req, result)
+}
+
+/// `{data, meta}` with the meta fields every statistics route reports. `data_version` is the
+/// database's data version (the original put today's date here, which said nothing about
+/// the data).
+fn envelope(
+    data: impl Serialize,
+    description: &str,
+    visualization_type: &str,
+    started: Instant,
+    data_version: String,
+    extra: Map<String, Value>,
+) -> HandlerResult {
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let mut meta = Map::new();
+    meta.insert(
+        "timestamp".into(),
+        json!(
+            chrono::Utc::now()
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string()
+        ),
+    );
+    meta.insert("description".into(), json!(description));
+    meta.insert(
+        "query_duration_ms".into(),
+        json!((millis * 100.0).round() / 100.0),
+    );
+    meta.insert("data_version".into(), json!(data_version));
+    meta.insert("visualization_type".into(), json!(visualization_type));
+    meta.extend(extra);
+    Ok(http::json(&json!({"data": data, "meta": meta})))
+}
+
+async fn source_overlaps(state: &AppState, req: &Request) -> HandlerResult {
+    let started = Instant::now();
+    let query = Query::of(req);
+    let filters = Filters::parse(&query)?;
+    let selected = params::parse_sources(&query.all("sources"))?;
+    let detail = params::parse_detail(query.last("detail"))?;
+    let buckets = filters.buckets();
+    let client = state.pool.get().await?;
+    let (version, rows) = tokio::try_join!(
+        read::data_version(&client),
+        read::combinations(&client, &buckets, detail),
+    )?;
+    let data = overlaps::compute(rows, &selected, detail);
+    let mut extra = Map::new();
+    extra.insert("hide_zero_scores".into(), json!(filters.hide_zero_scores));
+    envelope(
+        data,
+        "Gene intersections between data sources for UpSet plot visualization",
+        "upset_plot",
+        started,
+        version,
+        extra,
+    )
+}
+
+async fn source_distributions(state: &AppState, req: &Request) -> HandlerResult {
+    let started = Instant::now();
+    let filters = Filters::parse(&Query::of(req))?;
+    let buckets = filters.buckets();
+    let client = state.pool.get().await?;
+    let (version, sources, categories) = tokio::try_join!(
+        read::data_version(&client),
+        read::sources(&client, &buckets),
+        read::categories(&client, &buckets),
+    )?;
+    let present: Vec<String> = sources
+        .into_iter()
+        .filter(|s| s.gene_count > 0)
+        .map(|s| s.source_name)
+        .collect();
+    let data = distributions::compute(&present, &categories);
+    let mut extra = Map::new();
+    extra.insert("source_count".into(), json!(data.len()));
+    extra.insert("hide_zero_scores".into(), json!(filters.hide_zero_scores));
+    envelope(
+        data,
+        "Source count distributions for bar chart visualization",
+        "bar_charts",
+        started,
+        version,
+        extra,
+    )
+}
+
+async fn evidence_composition(state: &AppState, req: &Request) -> HandlerResult {
+    let started = Instant::now();
+    let filters = Filters::parse(&Query::of(req))?;
+    // Composition counts genes of gene_scores only (as the original, which joined it).
+    let buckets = filters.scored_buckets();
+    let client = state.pool.get().await?;
+    let (version, tiers, sources) = tokio::try_join!(
+        read::data_version(&client),
+        read::tiers(&client, &buckets),
+        read::sources(&client, &buckets),
+    )?;
+    let data = composition::compute(&tiers, &sources);
+    let mut extra = Map::new();
+    extra.insert("filter_tiers".into(), json!(filters.tiers));
+    extra.insert("hide_zero_scores".into(), json!(filters.hide_zero_scores));
+    envelope(
+        data,
+        "Evidence quality and composition analysis using actual evidence tiers",
+        "composition_analysis",
+        started,
+        version,
+        extra,
+    )
+}
+
+#[derive(Serialize)]
+struct Overview {
+    total_genes: i64,
+    active_sources: usize,
+    total_intersections: usize,
+    genes_in_all_sources: i64,
+}
+
+#[derive(Serialize)]
+struct Quality {
+    avg_sources_per_gene: f64,
+    total_evidence_records: i64,
+    high_confidence_genes: i64,
+}
+
+#[derive(Serialize)]
+struct Coverage {
+    single_source_genes: i64,
+    multi_source_genes: i64,
+    source_distribution_variety: usize,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    overview: Overview,
+    quality: Quality,
+    coverage: Coverage,
+    pairwise_overlaps: Vec<read::PairwiseOverlap>,
+}
+
+/// The MCP's dashboard summary. It takes the same filters as the other routes (defaults as
+/// the original, which took none); the pairwise overlaps are always unfiltered.
+async fn summary(state: &AppState, req: &Request) -> HandlerResult {
+    let started = Instant::now();
+    let filters = Filters::parse(&Query::of(req))?;
+    let buckets = filters.buckets();
+    let scored = filters.scored_buckets();
+    let client = state.pool.get().await?;
+    let (version, combos, tiers, scored_sources, sources, pairs) = tokio::try_join!(
+        read::data_version(&client),
+        read::combinations(&client, &buckets, false),
+        read::tiers(&client, &scored),
+        read::sources(&client, &scored),
+        read::sources(&client, &buckets),
+        read::pairwise(&client),
+    )?;
+    let overlaps = overlaps::compute(combos, &[], false);
+    let composition = composition::compute(&tiers, &scored_sources);
+    let single = overlaps.single_source_genes();
+    let data = Summary {
+        overview: Overview {
+            total_genes: overlaps.total_unique_genes,
+            active_sources: overlaps.sets.len(),
+            total_intersections: overlaps.intersections.len(),
+            genes_in_all_sources: overlaps.overlap_statistics.genes_in_all_sources,
+        },
+        quality: Quality {
+            avg_sources_per_gene: composition.summary_statistics.avg_sources_per_gene,
+            total_evidence_records: composition.summary_statistics.total_evidence_records,
+            high_confidence_genes: composition.high_confidence_genes(),
+        },
+        coverage: Coverage {
+            single_source_genes: single,
+            multi_source_genes: overlaps.total_unique_genes - single,
+            source_distribution_variety: sources.iter().filter(|s| s.gene_count > 0).count(),
+        },
+        pairwise_overlaps: pairs,
+    };
+    envelope(
+        data,
+        "Summary statistics for dashboard overview",
+        "summary_dashboard",
+        started,
+        version,
+        Map::new(),
+    )
+}

@@ -17,8 +17,12 @@ pub const FUNCTIONS: &[(&str, Handler)] = &[
     ("GeneDetailFunction", |s, r| {
         Box::pin(kgdb_fn_gene_detail::handle(s, r))
     }),
-    // TEMP ("StatisticsFunction", |s, r| Box::pin(kgdb_fn_statistics::handle(s, r))),
-    // TEMP ("DatasourcesFunction", |s, r| Box::pin(kgdb_fn_datasources::handle(s, r))),
+    ("StatisticsFunction", |s, r| {
+        Box::pin(kgdb_fn_statistics::handle(s, r))
+    }),
+    ("DatasourcesFunction", |s, r| {
+        Box::pin(kgdb_fn_datasources::handle(s, r))
+    }),
     ("SystemFunction", |s, r| {
         Box::pin(kgdb_fn_system::handle(s, r))
     }),

@@ -160,7 +160,7 @@ mod tests {
             .map(|r| r.evidence_data["publication_count"].as_u64().unwrap())
             .max()
             .unwrap();
-        assert!(max <= 12 && max >= 5);
+        assert!((5..=12).contains(&max));
         let ace = records.iter().find(|r| r.approved_symbol == "ACE").unwrap();
         let pmids = ace.evidence_data["publications"].as_array().unwrap();
         assert!(pmids.iter().any(|p| p == "26862157"));
