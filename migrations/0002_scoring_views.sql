@@ -153,25 +153,37 @@ CREATE INDEX gene_scores_percentage ON gene_scores (percentage_score);
 CREATE INDEX gene_scores_tier ON gene_scores (evidence_tier);
 
 -- Denormalised read model of /api/genes/ and /api/genes/{symbol}: one row per gene with
--- everything the list shows, plus sort ranks, so a page is one index scan.
+-- everything the list shows, sort ranks, and `doc`, the gene's JSON:API resource rendered at
+-- refresh time, so a page is one index scan whose rows are spliced into the response as-is.
 -- approved_symbol uses the "C" collation so ordering is byte order on every machine.
 CREATE MATERIALIZED VIEW gene_list AS
-SELECT g.id,
-       g.hgnc_id::text AS hgnc_id,
-       (g.approved_symbol::text COLLATE "C") AS approved_symbol,
-       upper(g.approved_symbol) AS symbol_upper,
-       g.aliases,
-       g.created_at,
-       g.updated_at,
-       COALESCE(ev.row_count, 0)::integer AS evidence_rows,
-       COALESCE(ev.sources, '{}') AS sources,
-       gs.source_count,
-       gs.raw_score,
-       gs.percentage_score,
-       gs.source_scores,
-       gs.evidence_tier,
-       gs.evidence_group,
-       CASE gs.evidence_tier
+WITH base AS (
+    SELECT g.id,
+           g.hgnc_id::text AS hgnc_id,
+           (g.approved_symbol::text COLLATE "C") AS approved_symbol,
+           g.aliases,
+           g.created_at,
+           g.updated_at,
+           COALESCE(ev.row_count, 0)::integer AS evidence_rows,
+           COALESCE(ev.sources, '{}') AS sources,
+           gs.source_count,
+           gs.raw_score,
+           gs.percentage_score,
+           gs.source_scores,
+           gs.evidence_tier,
+           gs.evidence_group
+    FROM genes g
+    LEFT JOIN (
+        SELECT gene_id, count(*) AS row_count,
+               array_agg(DISTINCT source_name::text ORDER BY source_name::text) AS sources
+        FROM gene_evidence
+        GROUP BY gene_id
+    ) ev ON ev.gene_id = g.id
+    LEFT JOIN gene_scores gs ON gs.gene_id = g.id
+)
+SELECT base.*,
+       upper(approved_symbol) AS symbol_upper,
+       CASE evidence_tier
            WHEN 'comprehensive_support' THEN 1
            WHEN 'multi_source_support' THEN 2
            WHEN 'established_support' THEN 3
@@ -179,19 +191,27 @@ SELECT g.id,
            WHEN 'minimal_evidence' THEN 5
            ELSE 999
        END AS tier_rank,
-       CASE gs.evidence_group
+       CASE evidence_group
            WHEN 'well_supported' THEN 1
            WHEN 'emerging_evidence' THEN 2
            ELSE 999
-       END AS group_rank
-FROM genes g
-LEFT JOIN (
-    SELECT gene_id, count(*) AS row_count,
-           array_agg(DISTINCT source_name::text ORDER BY source_name::text) AS sources
-    FROM gene_evidence
-    GROUP BY gene_id
-) ev ON ev.gene_id = g.id
-LEFT JOIN gene_scores gs ON gs.gene_id = g.id;
+       END AS group_rank,
+       json_build_object(
+           'type', 'genes',
+           'id', id::text,
+           'attributes', json_build_object(
+               'hgnc_id', hgnc_id,
+               'approved_symbol', approved_symbol,
+               'aliases', aliases,
+               -- UTC with a Z, whatever the session time zone of the refresh.
+               'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'updated_at', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'evidence_count', evidence_rows,
+               'evidence_score', percentage_score,
+               'evidence_tier', evidence_tier,
+               'evidence_group', evidence_group,
+               'sources', sources))::text AS doc
+FROM base;
 CREATE UNIQUE INDEX gene_list_id ON gene_list (id);
 -- Matches the default sort exactly (-evidence_score,approved_symbol + id tiebreak), so the
 -- default page is an index scan that stops after LIMIT rows.
@@ -199,25 +219,37 @@ CREATE INDEX gene_list_default_order ON gene_list (percentage_score DESC NULLS L
 CREATE INDEX gene_list_symbol_upper ON gene_list (symbol_upper);
 CREATE INDEX gene_list_symbol ON gene_list (approved_symbol);
 CREATE INDEX gene_list_hgnc ON gene_list (hgnc_id);
-CREATE INDEX gene_list_sources ON gene_list USING gin (sources);
 
--- Everything /api/genes/ reports in meta that does not depend on the request's filters.
+-- Everything /api/genes/ reports in meta that does not depend on the request's filters; the
+-- JSON parts are rendered here so a request only splices them in.
 CREATE MATERIALIZED VIEW gene_list_meta AS
+WITH counts AS (
+    SELECT (SELECT count(*) FROM gene_list)::bigint AS total_genes,
+           (SELECT count(*) FROM gene_list WHERE percentage_score > 0)::bigint AS scored_genes,
+           (SELECT COALESCE(max(source_count), 0) FROM gene_scores)::integer AS max_evidence_count,
+           (SELECT COALESCE(array_agg(DISTINCT source_name::text ORDER BY source_name::text), '{}')
+              FROM gene_evidence) AS available_sources
+),
+tiers AS (
+    SELECT jsonb_build_object(
+               'well_supported', jsonb_build_object(
+                   'comprehensive_support', count(*) FILTER (WHERE evidence_tier = 'comprehensive_support'),
+                   'multi_source_support', count(*) FILTER (WHERE evidence_tier = 'multi_source_support'),
+                   'established_support', count(*) FILTER (WHERE evidence_tier = 'established_support'),
+                   'total', count(*) FILTER (WHERE evidence_group = 'well_supported')),
+               'emerging_evidence', jsonb_build_object(
+                   'preliminary_evidence', count(*) FILTER (WHERE evidence_tier = 'preliminary_evidence'),
+                   'minimal_evidence', count(*) FILTER (WHERE evidence_tier = 'minimal_evidence'),
+                   'total', count(*) FILTER (WHERE evidence_group = 'emerging_evidence'))) AS evidence_tiers
+    FROM gene_scores WHERE percentage_score > 0
+)
 SELECT 1 AS id,
-       (SELECT count(*) FROM gene_list)::bigint AS total_genes,
-       (SELECT count(*) FROM gene_list WHERE percentage_score > 0)::bigint AS scored_genes,
-       (SELECT COALESCE(max(source_count), 0) FROM gene_scores)::integer AS max_evidence_count,
-       (SELECT COALESCE(array_agg(DISTINCT source_name::text ORDER BY source_name::text), '{}')
-          FROM gene_evidence) AS available_sources,
-       (SELECT jsonb_build_object(
-            'well_supported', jsonb_build_object(
-                'comprehensive_support', count(*) FILTER (WHERE evidence_tier = 'comprehensive_support'),
-                'multi_source_support', count(*) FILTER (WHERE evidence_tier = 'multi_source_support'),
-                'established_support', count(*) FILTER (WHERE evidence_tier = 'established_support'),
-                'total', count(*) FILTER (WHERE evidence_group = 'well_supported')),
-            'emerging_evidence', jsonb_build_object(
-                'preliminary_evidence', count(*) FILTER (WHERE evidence_tier = 'preliminary_evidence'),
-                'minimal_evidence', count(*) FILTER (WHERE evidence_tier = 'minimal_evidence'),
-                'total', count(*) FILTER (WHERE evidence_group = 'emerging_evidence')))
-          FROM gene_scores WHERE percentage_score > 0) AS evidence_tiers;
+       counts.*,
+       tiers.evidence_tiers,
+       json_build_object(
+           'evidence_score', json_build_object('min', 0, 'max', 100),
+           'evidence_count', json_build_object('min', 0, 'max', counts.max_evidence_count),
+           'available_sources', counts.available_sources)::text AS filters_json,
+       tiers.evidence_tiers::text AS evidence_tiers_json
+FROM counts CROSS JOIN tiers;
 CREATE UNIQUE INDEX gene_list_meta_id ON gene_list_meta (id);

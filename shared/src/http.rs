@@ -89,6 +89,12 @@ pub fn base_url(req: &Request) -> String {
     }
 }
 
+/// Timestamps as the API writes them: UTC, microseconds, `Z` (the same text the materialized
+/// views render, so list and detail agree).
+pub fn iso_utc(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
 /// 200 JSON response of a serializable value.
 pub fn json<T: Serialize>(value: &T) -> Response<Body> {
     json_status(StatusCode::OK, value)

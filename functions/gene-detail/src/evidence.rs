@@ -39,7 +39,7 @@ pub async fn handle(state: &AppState, symbol: &str) -> HandlerResult {
                     "source_detail": row.get::<_, Option<String>>(4),
                     "evidence_data": row.get::<_, Value>(5),
                     "evidence_date": row.get::<_, Option<chrono::NaiveDate>>(6),
-                    "created_at": row.get::<_, chrono::DateTime<chrono::Utc>>(7),
+                    "created_at": http::iso_utc(row.get(7)),
                     "normalized_score": row.get::<_, f64>(8),
                 },
                 "relationships": {"gene": {"data": {"type": "genes", "id": gene_id.to_string()}}}

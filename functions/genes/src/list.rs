@@ -1,19 +1,16 @@
 //! `GET /api/genes/`: the gene browser (filters, sort, JSON:API paging) over `gene_list`.
 //!
-//! One page is one indexed read of the `gene_list` materialized view plus one read of the
-//! one-row `gene_list_meta`; the two statements are pipelined on one connection. The total is
-//! counted only when the request filters beyond `hide_zero_scores` (otherwise it is
-//! precomputed in `gene_list_meta`).
+//! One request is one statement: an indexed read of a page of the `gene_list` materialized view
+//! (each row carrying its rendered JSON:API resource) joined to the one-row `gene_list_meta`.
+//! The total is counted only when the request filters beyond `hide_zero_scores` (otherwise it
+//! is precomputed in `gene_list_meta`).
 
-use chrono::{DateTime, Utc};
 use kgdb::db::Params;
 use kgdb::http::{self, HandlerResult, Query};
-use kgdb::jsonapi::{Page, PageLinks, PageMeta, clip};
+use kgdb::jsonapi::{Page, clip};
 use kgdb::vocab::{VALID_GROUPS, VALID_TIERS, is_valid_group, is_valid_tier};
 use kgdb::{ApiError, AppState};
 use lambda_http::Request;
-use serde::Serialize;
-use serde_json::Value;
 use tokio_postgres::types::Type;
 
 /// `filter[search]` longer than this is refused (the longest HGNC symbol is under 30).
@@ -206,7 +203,7 @@ impl ListQuery {
     }
 
     /// ORDER BY from whitelisted columns only, with `id` last so pages never overlap.
-    fn order_clause(&self) -> String {
+    pub fn order_clause(&self) -> String {
         let mut parts: Vec<String> = self
             .sort
             .iter()
@@ -221,7 +218,7 @@ impl ListQuery {
         if !self.sort.iter().any(|k| k.column == "id") {
             parts.push("id".into());
         }
-        format!(" ORDER BY {}", parts.join(", "))
+        format!("ORDER BY {}", parts.join(", "))
     }
 }
 
@@ -352,139 +349,84 @@ fn escape_like(raw: &str) -> String {
     out
 }
 
-#[derive(Serialize)]
-struct GeneResource {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    id: String,
-    attributes: GeneAttributes,
-}
-
-#[derive(Serialize)]
-struct GeneAttributes {
-    hgnc_id: String,
-    approved_symbol: String,
-    aliases: Vec<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    evidence_count: i32,
-    evidence_score: Option<f64>,
-    evidence_tier: Option<String>,
-    evidence_group: Option<String>,
-    sources: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct ListMeta {
-    #[serde(flatten)]
-    page: PageMeta,
-    filters: Value,
-    evidence_tiers: Value,
-    valid_tiers: [&'static str; 5],
-    valid_groups: [&'static str; 2],
-    total_genes: i64,
-    hidden_zero_scores: i64,
-}
-
-#[derive(Serialize)]
-struct ListResponse {
-    data: Vec<GeneResource>,
-    meta: ListMeta,
-    links: PageLinks,
-}
-
 pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let query = ListQuery::parse(&Query::of(req))?;
 
     let mut params = Params::new();
     let where_sql = query.where_clause(&mut params);
-    let filter_params = params.len();
+    let order_sql = query.order_clause();
     let limit = params.push(query.page.limit(), Type::INT8);
     let offset = params.push(query.page.offset(), Type::INT8);
-    let page_sql = format!(
-        "SELECT id, hgnc_id, approved_symbol, aliases, created_at, updated_at, evidence_rows,
-                percentage_score, evidence_tier, evidence_group, sources
-           FROM gene_list{where_sql}{} LIMIT {limit} OFFSET {offset}",
-        query.order_clause()
-    );
     let count_sql = if query.needs_count() {
         format!("(SELECT count(*) FROM gene_list{where_sql})")
     } else {
         "NULL::bigint".to_string()
     };
-    let meta_sql = format!(
-        "SELECT total_genes, scored_genes, max_evidence_count, available_sources, evidence_tiers, {count_sql}
-           FROM gene_list_meta"
+    // One statement, one round trip: the precomputed meta, the total when filters need one,
+    // and the page as the rendered resources joined in sort order.
+    let sql = format!(
+        "SELECT m.total_genes, m.scored_genes, m.filters_json, m.evidence_tiers_json, {count_sql},
+                (SELECT string_agg(p.doc, ',' ORDER BY p.n)
+                   FROM (SELECT doc, row_number() OVER ({order_sql}) AS n
+                           FROM gene_list{where_sql} {order_sql} LIMIT {limit} OFFSET {offset}) p)
+           FROM gene_list_meta m"
     );
-    let typed = params.as_typed();
-
     let client = state.pool.get().await?;
-    // Pipelined: both statements are in flight on the one connection at once.
-    let (rows, meta) = futures::try_join!(
-        client.query_typed(&page_sql, &typed),
-        client.query_typed_one(&meta_sql, &typed[..filter_params]),
-    )?;
+    let row = client.query_typed_one(&sql, &params.as_typed()).await?;
 
-    let total_genes: i64 = meta.get(0);
-    let scored_genes: i64 = meta.get(1);
-    let counted: Option<i64> = meta.get(5);
+    let total_genes: i64 = row.get(0);
+    let scored_genes: i64 = row.get(1);
+    let filters_json: &str = row.get(2);
+    let evidence_tiers_json: &str = row.get(3);
+    let counted: Option<i64> = row.get(4);
+    let page_docs: Option<&str> = row.get(5);
     let total = counted.unwrap_or(if query.hide_zero_scores {
         scored_genes
     } else {
         total_genes
     });
 
-    let data = rows
-        .iter()
-        .map(|row| {
-            let id: i64 = row.get(0);
-            GeneResource {
-                kind: "genes",
-                id: id.to_string(),
-                attributes: GeneAttributes {
-                    hgnc_id: row.get(1),
-                    approved_symbol: row.get(2),
-                    aliases: row.get(3),
-                    created_at: row.get(4),
-                    updated_at: row.get(5),
-                    evidence_count: row.get(6),
-                    evidence_score: row.get(7),
-                    evidence_tier: row.get(8),
-                    evidence_group: row.get(9),
-                    sources: row.get(10),
-                },
-            }
-        })
-        .collect();
-    let available_sources: Vec<String> = meta.get(3);
-    let max_count: i32 = meta.get(2);
-    let response = ListResponse {
-        data,
-        meta: ListMeta {
-            page: query.page.meta(total),
-            filters: serde_json::json!({
-                "evidence_score": {"min": 0, "max": 100},
-                "evidence_count": {"min": 0, "max": max_count},
-                "available_sources": available_sources,
-            }),
-            evidence_tiers: meta.get(4),
-            valid_tiers: VALID_TIERS,
-            valid_groups: VALID_GROUPS,
-            total_genes: if query.hide_zero_scores {
-                total_genes
-            } else {
-                total
-            },
-            hidden_zero_scores: if query.hide_zero_scores {
-                total_genes - total
-            } else {
-                0
-            },
-        },
-        links: query.page.links(&http::base_url(req), total),
+    let page = query.page.meta(total);
+    let links = serde_json::to_string(&query.page.links(&http::base_url(req), total))
+        .map_err(|_| ApiError::internal())?;
+    let (reported_total_genes, hidden) = if query.hide_zero_scores {
+        (total_genes, total_genes - total)
+    } else {
+        (total, 0)
     };
-    Ok(http::json(&response))
+    // The fragments are JSON rendered by the materialized views; splicing them avoids decoding
+    // and re-encoding every gene on every request.
+    let body = format!(
+        concat!(
+            r#"{{"data":[{data}],"meta":{{"total":{total},"page":{page},"per_page":{per_page},"page_count":{page_count},"#,
+            r#""filters":{filters},"evidence_tiers":{tiers},"valid_tiers":{valid_tiers},"valid_groups":{valid_groups},"#,
+            r#""total_genes":{total_genes},"hidden_zero_scores":{hidden}}},"links":{links}}}"#
+        ),
+        data = page_docs.unwrap_or(""),
+        total = page.total,
+        page = page.page,
+        per_page = page.per_page,
+        page_count = page.page_count,
+        filters = filters_json,
+        tiers = evidence_tiers_json,
+        valid_tiers = VALID_TIERS_JSON,
+        valid_groups = VALID_GROUPS_JSON,
+        total_genes = reported_total_genes,
+        hidden = hidden,
+        links = links,
+    );
+    debug_assert!(
+        serde_json::from_str::<serde_json::Value>(&body).is_ok(),
+        "invalid list body"
+    );
+    Ok(http::json_body_response(
+        lambda_http::http::StatusCode::OK,
+        body,
+    ))
 }
+
+const VALID_TIERS_JSON: &str = r#"["comprehensive_support","multi_source_support","established_support","preliminary_evidence","minimal_evidence"]"#;
+const VALID_GROUPS_JSON: &str = r#"["well_supported","emerging_evidence"]"#;
 
 #[cfg(test)]
 mod tests {
@@ -528,6 +470,18 @@ mod tests {
         assert!(parse_ids("x").is_err());
         let many = vec!["1"; MAX_IDS + 1].join(",");
         assert!(parse_ids(&many).is_err());
+    }
+
+    #[test]
+    fn vocabulary_fragments_match_the_vocabulary() {
+        assert_eq!(
+            VALID_TIERS_JSON,
+            serde_json::to_string(&VALID_TIERS).unwrap()
+        );
+        assert_eq!(
+            VALID_GROUPS_JSON,
+            serde_json::to_string(&VALID_GROUPS).unwrap()
+        );
     }
 
     #[test]
