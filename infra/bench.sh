@@ -18,7 +18,7 @@ step "Starting the gateway on 127.0.0.1:$port"
 RUST_LOG=warn KGDB_PORT="$port" target/release/kgdb-local serve &
 gateway=$!
 trap 'kill $gateway 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 50); do http_ok "http://127.0.0.1:$port/health" && break; sleep 0.2; done
 step "Driving it"
 target/release/kgdb-bench --url "http://127.0.0.1:$port" --readme README.md --gateway-pid "$gateway" \
     --note "Measured $(date -u +%Y-%m-%d) on this machine ($(nproc) cores): gateway, Postgres and load generator share it. Uncached: every request reads Postgres." "$@"

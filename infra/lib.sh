@@ -13,6 +13,11 @@ require_rust() {
     note "$(cargo --version)"
 }
 
+# True when GET url answers 2xx (python3, so curl is not required).
+http_ok() {
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" >/dev/null 2>&1
+}
+
 pg_ok() { # url
     command -v psql >/dev/null && psql "$1" -Atqc 'select 1' >/dev/null 2>&1
 }
@@ -70,4 +75,22 @@ ensure_venv() {
         note "installing ${missing[*]}"
         .venv/bin/python -m pip install -q --disable-pip-version-check "${missing[@]}"
     fi
+}
+
+# Starts moto_server (DynamoDB/SQS emulator) on a free loopback port and exports
+# KGDB_TEST_DYNAMODB_URL; the caller's EXIT trap stops it (MOTO_PID).
+start_moto() {
+    step "moto_server (DynamoDB emulator on 127.0.0.1)"
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    .venv/bin/moto_server -H 127.0.0.1 -p "$port" >.venv/moto.log 2>&1 &
+    MOTO_PID=$!
+    for _ in $(seq 1 100); do
+        http_ok "http://127.0.0.1:$port/" && break
+        kill -0 "$MOTO_PID" 2>/dev/null || die "moto_server exited: $(tail -5 .venv/moto.log)"
+        sleep 0.1
+    done
+    http_ok "http://127.0.0.1:$port/" || die "moto_server did not answer on port $port"
+    export KGDB_TEST_DYNAMODB_URL="http://127.0.0.1:$port"
+    note "listening on $KGDB_TEST_DYNAMODB_URL"
 }

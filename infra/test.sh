@@ -9,9 +9,11 @@ step "Rust toolchain"
 require_rust
 ensure_postgres
 export KGDB_TEST_ADMIN_URL="$PG_SERVER_URL/postgres"
-ensure_venv cfn-lint
+ensure_venv cfn-lint "moto[server]"
 step "cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
+start_moto
+trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"

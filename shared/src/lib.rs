@@ -5,6 +5,7 @@
 //! paging, the vocabulary of the score (tiers, groups, sources), the migration runner, and the
 //! evidence pipeline (sources -> normalized records -> transactional writer -> view refresh).
 
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::cache::{Cache, CacheConfig};
 use crate::config::Config;
 use crate::db::{DbError, DbPool, build_pool};
 
@@ -9,14 +10,21 @@ use crate::db::{DbError, DbPool, build_pool};
 pub struct AppState {
     pub pool: DbPool,
     pub config: Arc<Config>,
+    pub cache: Arc<Cache>,
 }
 
 impl AppState {
+    /// State with the cache configured from the environment.
     pub fn new(config: Config) -> Result<Self, DbError> {
+        Self::with_cache(config, CacheConfig::from_env())
+    }
+
+    pub fn with_cache(config: Config, cache: CacheConfig) -> Result<Self, DbError> {
         let pool = build_pool(&config)?;
         Ok(Self {
             pool,
             config: Arc::new(config),
+            cache: Arc::new(Cache::new(cache)),
         })
     }
 

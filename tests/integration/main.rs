@@ -2,6 +2,7 @@
 //! tests that write), loaded through the real migrations and ingest.
 
 mod bad_input;
+mod cache;
 mod datasources;
 mod events;
 mod gateway_http;

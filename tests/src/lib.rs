@@ -109,13 +109,17 @@ impl TestDb {
         connect(&self.url).await.expect("connect")
     }
 
+    /// State without a cache: every request reaches Postgres.
     pub fn state(&self) -> AppState {
-        AppState::new(
-            Config::from_env()
-                .with_database_url(self.url.clone())
-                .with_pool_size(4),
-        )
-        .expect("state")
+        self.state_with_cache(kgdb::cache::CacheConfig::disabled())
+    }
+
+    /// State of one "container" with the given cache configuration.
+    pub fn state_with_cache(&self, cache: kgdb::cache::CacheConfig) -> AppState {
+        let config = Config::from_env()
+            .with_database_url(self.url.clone())
+            .with_pool_size(4);
+        AppState::with_cache(config, cache).expect("state")
     }
 }
 
@@ -303,4 +307,52 @@ pub fn snapshot_json_files(sub: &str) -> Vec<Value> {
         .iter()
         .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json"))
         .collect()
+}
+
+/// DynamoDB emulator (moto) started by the test command; the cache tests need it.
+pub fn dynamodb_url() -> String {
+    std::env::var("KGDB_TEST_DYNAMODB_URL").unwrap_or_else(|_| {
+        panic!("KGDB_TEST_DYNAMODB_URL is not set: run ./infra/test.sh, which starts moto_server on 127.0.0.1")
+    })
+}
+
+/// Cache configuration with an L2 table in the emulator (created here, unique per call).
+pub async fn cache_with_l2(label: &str) -> kgdb::cache::CacheConfig {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let table = format!("kgdb-cache-{label}-{}-{nanos}", std::process::id());
+    let mut config = kgdb::cache::CacheConfig::from_env();
+    config.enabled = true;
+    config.l2_table = Some(table.clone());
+    config.l2_endpoint = Some(dynamodb_url());
+    config.l2_timeout = std::time::Duration::from_millis(500);
+    let probe = kgdb::cache::Cache::new(config.clone());
+    let l2 = probe.l2().await.expect("l2 configured");
+    l2.client()
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create cache table in moto");
+    config
 }

@@ -8,6 +8,7 @@
 pub mod catalog;
 
 use chrono::{DateTime, Utc};
+use kgdb::cache::Namespace;
 use kgdb::http::{self, HandlerResult, path_param, route_of};
 use kgdb::jsonapi::clip;
 use kgdb::{ApiError, AppState};
@@ -24,10 +25,21 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
     let result = match http::require_get(&req) {
         Err(e) => Err(e),
         Ok(()) => match route_of(&req).as_str() {
-            "/api/datasources" | "/api/datasources/" => list(state).await,
+            "/api/datasources" | "/api/datasources/" => {
+                let compute = || list(state);
+                state
+                    .cache
+                    .respond(&state.pool, &req, Namespace::Datasources, "list", compute)
+                    .await
+            }
             "/api/datasources/{source_name}" => {
                 let name = path_param(&req, "source_name").unwrap_or_default();
-                detail(state, name).await
+                let key = format!("detail|{name}");
+                let compute = || detail(state, name);
+                state
+                    .cache
+                    .respond(&state.pool, &req, Namespace::Datasources, &key, compute)
+                    .await
             }
             other => Err(ApiError::not_found(format!("no route {other}"))),
         },

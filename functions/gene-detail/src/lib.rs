@@ -4,6 +4,7 @@
 pub mod detail;
 pub mod evidence;
 
+use kgdb::cache::Namespace;
 use kgdb::http::{self, path_param, route_of};
 use kgdb::{ApiError, AppState};
 use lambda_http::{Body, Request, Response};
@@ -14,9 +15,23 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
         Err(e) => Err(e),
         Ok(()) => match (route_of(&req).as_str(), symbol_param(&req)) {
             (_, Err(e)) => Err(e),
-            ("/api/genes/{gene_symbol}", Ok(symbol)) => detail::handle(state, &symbol).await,
+            // Lookups ignore case and the answers carry the approved symbol, not the input, so
+            // PKD1 and pkd1 share one cache entry.
+            ("/api/genes/{gene_symbol}", Ok(symbol)) => {
+                let key = symbol.to_ascii_uppercase();
+                let compute = || detail::handle(state, &symbol);
+                state
+                    .cache
+                    .respond(&state.pool, &req, Namespace::GeneDetail, &key, compute)
+                    .await
+            }
             ("/api/genes/{gene_symbol}/evidence", Ok(symbol)) => {
-                evidence::handle(state, &symbol).await
+                let key = symbol.to_ascii_uppercase();
+                let compute = || evidence::handle(state, &symbol);
+                state
+                    .cache
+                    .respond(&state.pool, &req, Namespace::GeneEvidence, &key, compute)
+                    .await
             }
             (other, _) => Err(ApiError::not_found(format!("no route {other}"))),
         },

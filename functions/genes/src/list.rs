@@ -5,6 +5,7 @@
 //! The total is counted only when the request filters beyond `hide_zero_scores` (otherwise it
 //! is precomputed in `gene_list_meta`).
 
+use kgdb::cache::Namespace;
 use kgdb::db::Params;
 use kgdb::http::{self, HandlerResult, Query};
 use kgdb::jsonapi::{Page, clip};
@@ -85,7 +86,8 @@ impl ListQuery {
                 )));
             }
             Some("") | None => None,
-            Some(s) => Some(s.to_string()),
+            // ILIKE ignores case, so the key should too.
+            Some(s) => Some(s.to_lowercase()),
         };
         let source = match query.last("filter[source]").map(str::trim) {
             Some(s) if s.chars().count() > MAX_SEARCH_LEN => {
@@ -279,10 +281,11 @@ fn parse_tiers(raw: &str) -> Result<Vec<String>, ApiError> {
                 clip(tier)
             )));
         }
-        if !tiers.iter().any(|t| t == tier) {
-            tiers.push(tier.to_string());
-        }
+        tiers.push(tier.to_string());
     }
+    // OR semantics: order and repeats do not matter, so they must not split cache entries.
+    tiers.sort();
+    tiers.dedup();
     Ok(tiers)
 }
 
@@ -302,6 +305,8 @@ fn parse_ids(raw: &str) -> Result<Vec<i64>, ApiError> {
         })?;
         ids.push(id);
     }
+    ids.sort_unstable();
+    ids.dedup();
     Ok(ids)
 }
 
@@ -351,7 +356,18 @@ fn escape_like(raw: &str) -> String {
 
 pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let query = ListQuery::parse(&Query::of(req))?;
+    // The parsed query is normalized (defaults filled in, lists sorted), so parameter order and
+    // omitted defaults map to one cache entry; the base URL is part of the answer (links).
+    let material = format!("{}|{query:?}", http::base_url(req));
+    state
+        .cache
+        .respond(&state.pool, req, Namespace::GeneList, &material, || {
+            render(state, req, &query)
+        })
+        .await
+}
 
+async fn render(state: &AppState, req: &Request, query: &ListQuery) -> HandlerResult {
     let mut params = Params::new();
     let where_sql = query.where_clause(&mut params);
     let order_sql = query.order_clause();

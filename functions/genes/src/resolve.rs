@@ -2,6 +2,7 @@
 //! id, NCBI gene id, UniProt accession (these three through the HGNC/UniProt annotations),
 //! approved symbol, then aliases / previous symbols / name. Several candidates -> ambiguous.
 
+use kgdb::cache::Namespace;
 use kgdb::http::{self, HandlerResult, Query};
 use kgdb::jsonapi::clip;
 use kgdb::{ApiError, AppState};
@@ -80,6 +81,16 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
             "query must be at most {MAX_QUERY_LEN} characters"
         )));
     }
+    // The answer echoes the query as given, so the key is the exact (trimmed) query.
+    state
+        .cache
+        .respond(&state.pool, req, Namespace::GeneResolve, raw, || {
+            resolve(state, raw)
+        })
+        .await
+}
+
+async fn resolve(state: &AppState, raw: &str) -> HandlerResult {
     let client = state.pool.get().await?;
     let by_annotation = |source: &str, key: &str| {
         format!(

@@ -13,6 +13,7 @@ pub mod read;
 
 use std::time::Instant;
 
+use kgdb::cache::Namespace;
 use kgdb::http::{self, HandlerResult, Query, route_of};
 use kgdb::{ApiError, AppState};
 use lambda_http::{Body, Request, Response};
@@ -27,16 +28,47 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
         Err(e) => Err(e),
         Ok(()) => {
             let route = route_of(&req);
-            match route.trim_end_matches('/') {
-                "/api/statistics/source-overlaps" => source_overlaps(state, &req).await,
-                "/api/statistics/source-distributions" => source_distributions(state, &req).await,
-                "/api/statistics/evidence-composition" => evidence_composition(state, &req).await,
-                "/api/statistics/summary" => summary(state, &req).await,
-                _ => Err(ApiError::not_found(format!("no route {route}"))),
+            let route = route.trim_end_matches('/');
+            match cache_material(route, &req) {
+                Err(e) => Err(e),
+                Ok(material) => {
+                    let compute = || dispatch(state, &req, route);
+                    state
+                        .cache
+                        .respond(&state.pool, &req, Namespace::Statistics, &material, compute)
+                        .await
+                }
             }
         }
     };
     http::finish(&req, result)
+}
+
+async fn dispatch(state: &AppState, req: &Request, route: &str) -> HandlerResult {
+    match route {
+        "/api/statistics/source-overlaps" => source_overlaps(state, req).await,
+        "/api/statistics/source-distributions" => source_distributions(state, req).await,
+        "/api/statistics/evidence-composition" => evidence_composition(state, req).await,
+        "/api/statistics/summary" => summary(state, req).await,
+        _ => Err(ApiError::not_found(format!("no route {route}"))),
+    }
+}
+
+/// Cache key material: the route and its parsed parameters, with set-like lists sorted so
+/// their order does not split entries. Invalid input fails here, before any cache lookup.
+fn cache_material(route: &str, req: &Request) -> Result<String, ApiError> {
+    let query = Query::of(req);
+    let mut filters = Filters::parse(&query)?;
+    if let Some(tiers) = filters.tiers.as_mut() {
+        tiers.sort_unstable();
+    }
+    if route != "/api/statistics/source-overlaps" {
+        return Ok(format!("{route}|{filters:?}"));
+    }
+    let mut sources = params::parse_sources(&query.all("sources"))?;
+    sources.sort();
+    let detail = params::parse_detail(query.last("detail"))?;
+    Ok(format!("{route}|{filters:?}|{sources:?}|{detail}"))
 }
 
 /// `{data, meta}` with the meta fields every statistics route reports. `data_version` is the

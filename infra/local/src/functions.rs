@@ -26,6 +26,9 @@ pub const FUNCTIONS: &[(&str, Handler)] = &[
     ("SystemFunction", |s, r| {
         Box::pin(kgdb_fn_system::handle(s, r))
     }),
+    ("AdminFunction", |s, r| {
+        Box::pin(kgdb_fn_admin::handle(s, r))
+    }),
 ];
 
 pub fn handler_for(logical_id: &str) -> Option<Handler> {

@@ -174,6 +174,7 @@ async fn serve_api(config: Config, options: &Options) -> Result<(), AnyError> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
     let state = kgdb::AppState::new(config)?;
+    ensure_cache_table(&state).await?;
     let gateway = Arc::new(Gateway::new(routes, state, local.to_string())?);
     let base = format!("http://{local}");
     eprintln!(
@@ -199,6 +200,61 @@ async fn serve_api(config: Config, options: &Options) -> Result<(), AnyError> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    Ok(())
+}
+
+/// With an emulator endpoint (moto), creates the L2 table if it does not exist yet; against real
+/// AWS the table belongs to the stack and is never created here.
+async fn ensure_cache_table(state: &kgdb::AppState) -> Result<(), AnyError> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let config = state.cache.config();
+    let (Some(table), Some(endpoint)) = (&config.l2_table, &config.l2_endpoint) else {
+        eprintln!(
+            "==> cache: L1 in process{}",
+            if config.enabled { "" } else { " (disabled)" }
+        );
+        return Ok(());
+    };
+    let Some(l2) = state.cache.l2().await else {
+        return Ok(());
+    };
+    let created = l2
+        .client()
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()?,
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => eprintln!("==> cache: L1 + L2 table {table} created at {endpoint}"),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            eprintln!("==> cache: L1 + L2 table {table} at {endpoint}")
+        }
+        Err(e) => {
+            // The cache is an accelerator: warn and serve without it rather than refuse to start.
+            eprintln!(
+                "==> cache: L2 unavailable at {endpoint}: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            );
+        }
+    }
     Ok(())
 }
 

@@ -136,6 +136,7 @@ mod tests {
             method: "GET".into(),
             cached_query_params: vec![],
             cached_path_params: vec![],
+            authorizer: None,
         }
     }
 

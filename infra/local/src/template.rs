@@ -19,6 +19,8 @@ pub struct RouteSpec {
     pub cached_query_params: Vec<String>,
     /// Path parameters declared in `RequestParameters` with `Caching: true`.
     pub cached_path_params: Vec<String>,
+    /// `Auth.Authorizer` of the event (`AWS_IAM` for admin routes), `None` when public.
+    pub authorizer: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +120,14 @@ pub fn routes(template: &Value) -> Result<Vec<RouteSpec>, TemplateError> {
                     }
                 }
             }
+            let authorizer = props
+                .and_then(|p| p.get("Auth"))
+                .and_then(|a| a.get("Authorizer"))
+                .and_then(Value::as_str)
+                .filter(|a| *a != "NONE")
+                .map(str::to_string);
             out.push(RouteSpec {
+                authorizer,
                 function: function.clone(),
                 event: name.as_str().unwrap_or_default().to_string(),
                 path: path.to_string(),

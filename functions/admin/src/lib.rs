@@ -1,0 +1,106 @@
+//! Admin function: `GET /api/admin/cache/stats` and `POST /api/admin/cache/flush`.
+//!
+//! Never public. Deployed, API Gateway admits only IAM-signed requests (`AWS_IAM` in the
+//! template), which arrive with the caller in the request context. Locally there is no IAM,
+//! so a bearer token from `KGDB_ADMIN_TOKEN` is required; with neither, every call is refused.
+
+use kgdb::http::{self, HandlerResult, route_of};
+use kgdb::{ApiError, AppState};
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    let result = match authorize(&req) {
+        Err(e) => Err(e),
+        Ok(()) => match (req.method().clone(), route_of(&req).as_str()) {
+            (Method::GET, "/api/admin/cache/stats") => stats(state).await,
+            (Method::POST, "/api/admin/cache/flush") => flush(state).await,
+            (_, "/api/admin/cache/stats" | "/api/admin/cache/flush") => {
+                Err(ApiError::method_not_allowed())
+            }
+            (_, other) => Err(ApiError::not_found(format!("no route {other}"))),
+        },
+    };
+    let mut response = http::finish(&req, result);
+    // Per-caller answers must never land in a shared cache.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// IAM caller in the request context (set by API Gateway after SigV4 verification).
+fn iam_caller(req: &Request) -> Option<String> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx
+            .identity
+            .user_arn
+            .clone()
+            .or_else(|| ctx.identity.caller.clone()),
+        _ => None,
+    }
+}
+
+/// Compares digests so the comparison time does not depend on how much of the token matched.
+fn same_secret(a: &str, b: &str) -> bool {
+    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+fn authorize(req: &Request) -> Result<(), ApiError> {
+    if let Some(caller) = iam_caller(req) {
+        tracing::info!(caller = %caller, "admin call");
+        return Ok(());
+    }
+    let expected = std::env::var("KGDB_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| t.len() >= 16);
+    let Some(expected) = expected else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "admin routes need IAM auth (deployed) or KGDB_ADMIN_TOKEN of at least 16 characters (local)",
+        ));
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(token) if same_secret(token, &expected) => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "invalid admin token",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authorization: Bearer <token> required",
+        )),
+    }
+}
+
+async fn stats(state: &AppState) -> HandlerResult {
+    let stats = state.cache.stats(&state.pool).await;
+    Ok(http::json(&json!({
+        "data": stats,
+        "meta": {
+            "scope": "this process: on Lambda one container of the admin function; locally every function",
+        }
+    })))
+}
+
+async fn flush(state: &AppState) -> HandlerResult {
+    let version = state.cache.flush(&state.pool).await?;
+    tracing::warn!(data_version = version, "cache flushed by an admin");
+    Ok(http::json(&json!({
+        "data": {"data_version": version, "flushed": true},
+        "meta": {"note": "every container picks up the new version within its version check interval"}
+    })))
+}
