@@ -291,7 +291,8 @@ impl Cache {
             return Ok(finish(req, ns, response, CacheOutcome::Bypass, counters));
         };
         let key = Self::key(ns, version, material);
-        if let Some(entry) = self.l1.get(&key) {
+        let l1_on = self.config.l1_max_bytes > 0;
+        if let Some(entry) = self.l1.get(&key).filter(|_| l1_on) {
             counters.l1_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(from_cached(
                 req,
@@ -306,13 +307,16 @@ impl Cache {
             match l2.get(&key, now).await {
                 L2Lookup::Hit(value) => {
                     counters.l2_hits.fetch_add(1, Ordering::Relaxed);
-                    self.l1.insert(
-                        key,
-                        L1Entry {
-                            value: value.clone(),
-                            ttl: self.config.ttl(ns),
-                        },
-                    );
+                    if l1_on {
+                        let ttl = self.config.ttl(ns);
+                        self.l1.insert(
+                            key,
+                            L1Entry {
+                                value: value.clone(),
+                                ttl,
+                            },
+                        );
+                    }
                     return Ok(from_cached(req, ns, &value, CacheOutcome::HitL2, counters));
                 }
                 L2Lookup::Expired => {
@@ -341,13 +345,15 @@ impl Cache {
         };
         let value = CachedBody::new(text);
         let ttl = self.config.ttl(ns);
-        self.l1.insert(
-            key.clone(),
-            L1Entry {
-                value: value.clone(),
-                ttl,
-            },
-        );
+        if l1_on {
+            self.l1.insert(
+                key.clone(),
+                L1Entry {
+                    value: value.clone(),
+                    ttl,
+                },
+            );
+        }
         if let Some(l2) = self.l2().await {
             let (l2, value) = (l2.clone(), value.clone());
             let expires_at = now + ttl.as_secs() as i64;

@@ -19,35 +19,30 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
-struct Options {
-    base: String,
-    connections: usize,
-    seconds: f64,
-    rate: f64,
-    readme: Option<String>,
-    gateway_pid: Option<u32>,
-    note: String,
-}
-
 struct Scenario {
+    id: &'static str,
     name: &'static str,
     path: &'static str,
 }
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
+        id: "health",
         name: "`/health` (database ping)",
         path: "/health",
     },
     Scenario {
+        id: "genes",
         name: "`/api/genes/` default parameters",
         path: "/api/genes/",
     },
     Scenario {
+        id: "genes-filtered",
         name: "`/api/genes/` filtered + sorted",
         path: "/api/genes/?filter%5Btier%5D=comprehensive_support,multi_source_support&filter%5Bmin_score%5D=30&filter%5Bsource%5D=ClinGen&sort=-evidence_count,approved_symbol&page%5Bsize%5D=50",
     },
     Scenario {
+        id: "detail",
         name: "`/api/genes/PKD1` gene detail",
         path: "/api/genes/PKD1",
     },
@@ -243,118 +238,375 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn parse() -> Result<Options, String> {
-    let mut o = Options {
-        base: "http://127.0.0.1:3000".into(),
-        connections: 50,
-        seconds: 5.0,
-        rate: 5000.0,
-        readme: None,
-        gateway_pid: None,
-        note: String::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut v = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--url" => o.base = v()?,
-            "--connections" => o.connections = v()?.parse().map_err(|_| "bad --connections")?,
-            "--seconds" => o.seconds = v()?.parse().map_err(|_| "bad --seconds")?,
-            "--rate" => o.rate = v()?.parse().map_err(|_| "bad --rate")?,
-            "--readme" => o.readme = Some(v()?),
-            "--gateway-pid" => o.gateway_pid = Some(v()?.parse().map_err(|_| "bad --gateway-pid")?),
-            "--note" => o.note = v()?,
-            other => return Err(format!("unknown argument {other}")),
-        }
+/// `--name value` options after the subcommand.
+struct Args(Vec<String>);
+
+impl Args {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .position(|a| a == name)
+            .and_then(|i| self.0.get(i + 1))
+            .map(String::as_str)
     }
-    Ok(o)
+    fn num(&self, name: &str, default: f64) -> Result<f64, String> {
+        self.get(name).map_or(Ok(default), |v| {
+            v.parse().map_err(|_| format!("{name} must be a number"))
+        })
+    }
 }
 
+const USAGE: &str = "usage:
+  kgdb-bench run    --url URL --mode LABEL [--scenarios health,genes,genes-filtered,detail] [--connections 50]
+                    [--seconds 5] [--rate 5000] [--gateway-pid PID] [--out FILE]
+  kgdb-bench trace  --url URL --admin-token TOKEN [--requests 20000] [--connections 50] [--out FILE]
+  kgdb-bench readme --from FILE --readme README.md [--note TEXT]
+  kgdb-bench dynamo-rtt --endpoint URL --table NAME [--out FILE]";
+
 fn main() {
-    let options = match parse() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!(
-                "{e}\nusage: kgdb-bench [--url http://127.0.0.1:3000] [--connections 50] [--seconds 5] [--rate 5000] [--readme README.md] [--gateway-pid PID] [--note TEXT]"
-            );
-            std::process::exit(2);
-        }
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = argv.split_first() else {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
     };
+    let args = Args(rest.to_vec());
     // One core for the generator: the gateway and Postgres share the rest of the machine.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build();
-    let Ok(runtime) = runtime else {
+        .build()
+    else {
         eprintln!("cannot start a tokio runtime");
         std::process::exit(1);
     };
-    let code = runtime.block_on(run(options));
-    std::process::exit(code);
+    let result = match command.as_str() {
+        "run" => runtime.block_on(run(&args)),
+        "trace" => runtime.block_on(trace(&args)),
+        "readme" => readme(&args),
+        "dynamo-rtt" => runtime.block_on(dynamo_rtt(&args)),
+        _ => Err(USAGE.to_string()),
+    };
+    if let Err(e) = result {
+        eprintln!("kgdb-bench: {e}");
+        std::process::exit(1);
+    }
 }
 
-async fn run(o: Options) -> i32 {
-    let authority = o
-        .base
+fn authority(args: &Args) -> String {
+    args.get("--url")
+        .unwrap_or("http://127.0.0.1:3000")
         .trim_start_matches("http://")
         .trim_end_matches('/')
-        .to_string();
+        .to_string()
+}
+
+fn append(args: &Args, line: &str) -> Result<(), String> {
+    println!("{line}");
+    if let Some(out) = args.get("--out") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+            .map_err(|e| e.to_string())?;
+        writeln!(f, "{line}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Runs the scenarios in closed and open loop; one table row each (tagged with `--mode`).
+async fn run(args: &Args) -> Result<(), String> {
+    let authority = authority(args);
+    let mode = args.get("--mode").unwrap_or("uncached").to_string();
+    let connections = args.num("--connections", 50.0)? as usize;
+    let rate = args.num("--rate", 5000.0)?;
+    let duration = Duration::from_secs_f64(args.num("--seconds", 5.0)?);
     let warmup = Duration::from_secs(1);
-    let duration = Duration::from_secs_f64(o.seconds);
-    let mut rows = Vec::new();
-    let mut failed = false;
-    for s in SCENARIOS {
-        eprintln!("==> {} ({})", s.name, s.path);
-        let mut closed = closed_loop(&authority, s.path, o.connections, warmup, duration).await;
-        let mut open = open_loop(&authority, s.path, o.connections, o.rate, warmup, duration).await;
-        let row = format!(
-            "| {} | {:.0} | {:.2} / {:.2} | {:.0} | {:.2} / {:.2} | {} |",
-            s.name,
-            closed.rate(),
-            closed.percentile_ms(0.50),
-            closed.percentile_ms(0.99),
-            open.rate(),
-            open.percentile_ms(0.50),
-            open.percentile_ms(0.99),
-            closed.errors + open.errors,
-        );
-        eprintln!("    {row}");
-        failed |= closed.latencies_us.is_empty();
-        rows.push(row);
-    }
-    let rss = o
-        .gateway_pid
-        .and_then(peak_rss_mb)
-        .map(|mb| format!("Gateway peak RSS over the whole run: {mb:.1} MB. "))
-        .unwrap_or_default();
-    let table = format!(
-        "| Scenario | Max req/s (closed loop, {c} conns) | p50 / p99 ms at max | Achieved req/s (open loop, {r:.0} offered) | p50 / p99 ms at {r:.0} req/s | Errors |\n|---|---|---|---|---|---|\n{rows}\n\n{rss}{note}",
-        c = o.connections,
-        r = o.rate,
-        rows = rows.join("\n"),
-        note = o.note,
+    let wanted: Vec<&str> = args.get("--scenarios").map_or_else(
+        || SCENARIOS.iter().map(|s| s.id).collect(),
+        |s| s.split(',').collect(),
     );
-    println!("{table}");
-    if let Some(path) = &o.readme {
-        if let Err(e) = write_readme(path, &table) {
-            eprintln!("could not update {path}: {e}");
-            return 1;
+    for s in SCENARIOS.iter().filter(|s| wanted.contains(&s.id)) {
+        eprintln!("==> [{mode}] {} ({})", s.name, s.path);
+        let mut closed = closed_loop(&authority, s.path, connections, warmup, duration).await;
+        let mut open = open_loop(&authority, s.path, connections, rate, warmup, duration).await;
+        if closed.latencies_us.is_empty() {
+            return Err(format!("{}: no successful request", s.path));
         }
-        eprintln!("==> wrote the table into {path}");
+        append(
+            args,
+            &format!(
+                "| {} | {mode} | {:.0} | {:.2} / {:.2} | {:.0} | {:.2} / {:.2} | {} |",
+                s.name,
+                closed.rate(),
+                closed.percentile_ms(0.50),
+                closed.percentile_ms(0.99),
+                open.rate(),
+                open.percentile_ms(0.50),
+                open.percentile_ms(0.99),
+                closed.errors + open.errors,
+            ),
+        )?;
     }
-    if failed { 1 } else { 0 }
+    if let Some(mb) = args
+        .get("--gateway-pid")
+        .and_then(|p| p.parse().ok())
+        .and_then(peak_rss_mb)
+    {
+        append(args, &format!("<!-- rss {mode} {mb:.1} -->"))?;
+    }
+    Ok(())
+}
+
+/// A realistic mixed request trace: gene pages and filters, details and evidence of real
+/// genes with a skewed popularity (a few genes are looked up far more often), statistics,
+/// data sources, resolves. Deterministic, so runs are comparable.
+fn trace_paths(symbols: &[String], n: usize) -> Vec<String> {
+    let mut seed: u64 = 0x6b67_6462;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let tiers = [
+        "comprehensive_support",
+        "multi_source_support",
+        "established_support",
+        "preliminary_evidence",
+        "minimal_evidence",
+    ];
+    let sources = [
+        "PanelApp",
+        "ClinGen",
+        "GenCC",
+        "HPO",
+        "PubTator",
+        "DiagnosticPanels",
+        "Literature",
+    ];
+    let stats = [
+        "summary",
+        "source-overlaps",
+        "source-distributions",
+        "evidence-composition",
+    ];
+    (0..n)
+        .map(|_| {
+            // Zipf-like: the square of a uniform index favours the first (highest-scored) genes.
+            let u = (next() % 10_000) as f64 / 10_000.0;
+            let gene = &symbols[((u * u) * symbols.len() as f64) as usize % symbols.len()];
+            match next() % 100 {
+                0..=34 => format!("/api/genes/{gene}"),
+                35..=44 => format!("/api/genes/{gene}/evidence"),
+                45..=59 => format!("/api/genes/?page%5Bnumber%5D={}", 1 + next() % 5),
+                60..=69 => format!(
+                    "/api/genes/?filter%5Btier%5D={}&sort=-evidence_score",
+                    tiers[(next() % 5) as usize]
+                ),
+                70..=74 => format!(
+                    "/api/genes/?filter%5Bsource%5D={}&page%5Bsize%5D=50",
+                    sources[(next() % 7) as usize]
+                ),
+                75..=79 => format!(
+                    "/api/genes/?filter%5Bsearch%5D={}",
+                    &gene[..gene.len().min(3)]
+                ),
+                80..=89 => format!("/api/statistics/{}", stats[(next() % 4) as usize]),
+                90..=94 => "/api/datasources/".to_string(),
+                _ => format!("/api/genes/resolve?query={gene}"),
+            }
+        })
+        .collect()
+}
+
+async fn fetch(
+    authority: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Result<serde_json::Value, String> {
+    let mut sender = connect(authority).await?;
+    sender.ready().await.map_err(|e| e.to_string())?;
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, authority);
+    if let Some(t) = token {
+        req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = req.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
+    let response = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(format!(
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|e| e.to_string())
+}
+
+/// Replays the mixed trace from a flushed (cold) cache and reports the hit rate the gateway saw.
+async fn trace(args: &Args) -> Result<(), String> {
+    let authority = authority(args);
+    let token = args
+        .get("--admin-token")
+        .ok_or("--admin-token is required")?;
+    let n = args.num("--requests", 20_000.0)? as usize;
+    let connections = args.num("--connections", 50.0)? as usize;
+    let mut symbols = Vec::new();
+    for page in 1..=10 {
+        let list = fetch(&authority, "GET", &format!("/api/genes/?page%5Bsize%5D=100&page%5Bnumber%5D={page}&filter%5Bhide_zero_scores%5D=false"), None).await?;
+        for g in list["data"].as_array().into_iter().flatten() {
+            if let Some(s) = g["attributes"]["approved_symbol"].as_str() {
+                symbols.push(s.to_string());
+            }
+        }
+    }
+    if symbols.is_empty() {
+        return Err("no genes to build the trace from".into());
+    }
+    let paths = Arc::new(trace_paths(&symbols, n));
+    fetch(&authority, "POST", "/api/admin/cache/flush", Some(token)).await?;
+    let before = fetch(&authority, "GET", "/api/admin/cache/stats", Some(token)).await?;
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (authority, paths, next) = (authority.clone(), paths.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut errors = 0u64;
+            let Ok(mut sender) = connect(&authority).await else {
+                return 1;
+            };
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(path) = paths.get(i) else { break };
+                if !send(&mut sender, &authority, path).await {
+                    errors += 1;
+                    match connect(&authority).await {
+                        Ok(s) => sender = s,
+                        Err(_) => break,
+                    }
+                }
+            }
+            errors
+        }));
+    }
+    let mut errors = 0;
+    for t in tasks {
+        errors += t.await.unwrap_or(1);
+    }
+    let elapsed = started.elapsed();
+    let after = fetch(&authority, "GET", "/api/admin/cache/stats", Some(token)).await?;
+    let count = |v: &serde_json::Value, k: &str| v["data"]["total"][k].as_u64().unwrap_or(0);
+    let hits = count(&after, "hits") - count(&before, "hits");
+    let misses = count(&after, "misses") - count(&before, "misses");
+    let rate = if hits + misses == 0 {
+        0.0
+    } else {
+        hits as f64 / (hits + misses) as f64 * 100.0
+    };
+    append(
+        args,
+        &format!(
+            "<!-- trace {n} {rate:.1} {hits} {misses} {errors} {:.0} -->",
+            n as f64 / elapsed.as_secs_f64()
+        ),
+    )
+}
+
+/// Round trip of one GetItem to the DynamoDB endpoint, without any kgdb work: the part of an
+/// L2 hit that is the emulator's (or the network's), not ours.
+async fn dynamo_rtt(args: &Args) -> Result<(), String> {
+    let mut config = kgdb::cache::CacheConfig::from_env();
+    config.l2_table = Some(
+        args.get("--table")
+            .ok_or("--table is required")?
+            .to_string(),
+    );
+    config.l2_endpoint = Some(
+        args.get("--endpoint")
+            .ok_or("--endpoint is required")?
+            .to_string(),
+    );
+    config.l2_timeout = Duration::from_secs(2);
+    let cache = kgdb::cache::Cache::new(config);
+    let l2 = cache.l2().await.ok_or("L2 not configured")?;
+    let mut run = Run::default();
+    for i in 0..520 {
+        let t = Instant::now();
+        l2.client()
+            .get_item()
+            .table_name(l2.table())
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("rtt-probe-{i}")),
+            )
+            .send()
+            .await
+            .map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())?;
+        if i >= 20 {
+            run.latencies_us.push(t.elapsed().as_micros() as u64);
+        }
+    }
+    append(
+        args,
+        &format!("<!-- l2rtt {:.2} -->", run.percentile_ms(0.5)),
+    )
 }
 
 const START: &str = "<!-- bench:start -->";
 const END: &str = "<!-- bench:end -->";
 
-fn write_readme(path: &str, table: &str) -> Result<(), String> {
+/// Builds the README table from the collected rows.
+fn readme(args: &Args) -> Result<(), String> {
+    let from = args.get("--from").ok_or("--from is required")?;
+    let path = args.get("--readme").ok_or("--readme is required")?;
+    let collected = std::fs::read_to_string(from).map_err(|e| e.to_string())?;
+    let rows: Vec<&str> = collected.lines().filter(|l| l.starts_with("| ")).collect();
+    let mut notes = Vec::new();
+    for line in collected.lines() {
+        let fields: Vec<&str> = line
+            .trim_start_matches("<!-- ")
+            .trim_end_matches(" -->")
+            .split(' ')
+            .collect();
+        match fields.as_slice() {
+            ["rss", mode, mb] => notes.push(format!("Gateway peak RSS ({mode} run): {mb} MB.")),
+            ["l2rtt", ms] => notes.push(format!(
+                "DynamoDB emulator (moto) round trip of a bare GetItem, p50: {ms} ms; an `l2` row's latency is that plus kgdb's own work."
+            )),
+            ["trace", n, rate, hits, misses, errors, rps] => notes.push(format!(
+                "Mixed trace ({n} requests from a flushed cache: gene details with skewed popularity, evidence, list pages and filters, statistics, data sources, resolves): **hit rate {rate} %** ({hits} hits, {misses} misses, {errors} errors) at {rps} req/s."
+            )),
+            _ => {}
+        }
+    }
+    let table = format!(
+        "| Scenario | Cache | Max req/s (closed loop, 50 conns) | p50 / p99 ms at max | Achieved req/s (open loop, 5,000 offered) | p50 / p99 ms at 5,000 req/s | Errors |\n|---|---|---|---|---|---|---|\n{}\n\n{}\n\n{}",
+        rows.join("\n"),
+        notes.join("\n"),
+        args.get("--note").unwrap_or("")
+    );
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let (Some(a), Some(b)) = (text.find(START), text.find(END)) else {
-        return Err(format!("markers {START} / {END} not found"));
+        return Err(format!("markers {START} / {END} not found in {path}"));
     };
     if b < a {
         return Err("benchmark markers out of order".into());
     }
-    let updated = format!("{}{START}\n{table}\n{}", &text[..a], &text[b..]);
-    std::fs::write(path, updated).map_err(|e| e.to_string())
+    std::fs::write(
+        path,
+        format!("{}{START}\n{table}\n{}", &text[..a], &text[b..]),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!("==> wrote the benchmark table into {path}");
+    Ok(())
 }
