@@ -8,6 +8,7 @@ mod events;
 mod gateway_http;
 mod gene_detail;
 mod genes_list;
+mod lambda_runtime;
 mod scoring;
 mod statistics;
 mod template;

@@ -6,4 +6,5 @@ pub mod database;
 pub mod functions;
 pub mod gateway;
 pub mod router;
+pub mod runtime_api;
 pub mod template;
