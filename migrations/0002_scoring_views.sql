@@ -153,8 +153,9 @@ CREATE INDEX gene_scores_percentage ON gene_scores (percentage_score);
 CREATE INDEX gene_scores_tier ON gene_scores (evidence_tier);
 
 -- Denormalised read model of /api/genes/ and /api/genes/{symbol}: one row per gene with
--- everything the list shows, sort ranks, and `doc`, the gene's JSON:API resource rendered at
--- refresh time, so a page is one index scan whose rows are spliced into the response as-is.
+-- everything the list filters and sorts on, `doc` (the gene's JSON:API resource in the list)
+-- and `detail_doc` (the detail body), both rendered at refresh time, so a request is an index
+-- scan whose text is spliced into the response as-is.
 -- approved_symbol uses the "C" collation so ordering is byte order on every machine.
 CREATE MATERIALIZED VIEW gene_list AS
 WITH base AS (
@@ -210,7 +211,25 @@ SELECT base.*,
                'evidence_score', percentage_score,
                'evidence_tier', evidence_tier,
                'evidence_group', evidence_group,
-               'sources', sources))::text AS doc
+               'sources', sources))::text AS doc,
+       -- The whole body of GET /api/genes/{symbol}.
+       json_build_object('data', json_build_object(
+           'type', 'genes',
+           'id', id::text,
+           'attributes', json_build_object(
+               'hgnc_id', hgnc_id,
+               'approved_symbol', approved_symbol,
+               'aliases', aliases,
+               'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'updated_at', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'evidence_count', cardinality(sources),
+               -- The original reports a zero score as null here (but not in the list).
+               'evidence_score', NULLIF(percentage_score, 0),
+               'evidence_tier', evidence_tier,
+               'evidence_group', evidence_group,
+               'sources', sources,
+               'score_breakdown', COALESCE(source_scores, '{}'::jsonb),
+               'source_scores', COALESCE(source_scores, '{}'::jsonb))))::text AS detail_doc
 FROM base;
 CREATE UNIQUE INDEX gene_list_id ON gene_list (id);
 -- Matches the default sort exactly (-evidence_score,approved_symbol + id tiebreak), so the
