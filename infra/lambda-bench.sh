@@ -10,8 +10,12 @@ step "Rust toolchain"
 require_rust
 ensure_postgres
 export DATABASE_URL="$PG_SERVER_URL/kgdb_lambda_bench"
-step "Building (release)"
+step "Building (release, this machine)"
 cargo build --release --locked --workspace --bins
+# The deployed artifacts (arm64) for the size column; KGDB_BENCH_ARM64=0 skips the cross-build.
+if [ "${KGDB_BENCH_ARM64:-1}" = 1 ]; then
+    infra/build-lambda.sh
+fi
 step "Loading the benchmark database"
 target/release/kgdb-local setup
 step "Measuring the function binaries"

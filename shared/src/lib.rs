@@ -26,3 +26,23 @@ pub use state::AppState;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Service name reported by `/health` and `/version`.
 pub const SERVICE_NAME: &str = "kidney-genetics-db";
+
+/// The `main` of an HTTP function: tracing, state built once per cold start, then the
+/// lambda_http runtime lending that state to every invocation of `handle`.
+///
+/// `kgdb::http_function_main!(kgdb_fn_genes::handle);` in a function's `main.rs`.
+#[macro_export]
+macro_rules! http_function_main {
+    ($handle:path) => {
+        #[tokio::main]
+        async fn main() -> Result<(), lambda_http::Error> {
+            $crate::telemetry::init_lambda();
+            let state = $crate::AppState::from_env()?;
+            lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
+                let state = &state;
+                async move { Ok::<_, lambda_http::Error>($handle(state, req).await) }
+            }))
+            .await
+        }
+    };
+}

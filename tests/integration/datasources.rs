@@ -2,9 +2,8 @@
 //! here over `gene_evidence`, `gene_scores` and `pipeline_runs`.
 
 use kgdb::vocab::SourceName;
-use kgdb_tests::{apigw_get, body_json, loaded_db, loaded_state};
+use kgdb_tests::{apigw_get, body_json, loaded_state, scalar};
 use serde_json::Value;
-use tokio_postgres::types::{ToSql, Type};
 
 const DETAIL: &str = "/api/datasources/{source_name}";
 
@@ -22,19 +21,6 @@ async fn detail(name: &str) -> (u16, Value) {
         &[("source_name", name)],
     )
     .await
-}
-
-async fn scalar<T: for<'a> tokio_postgres::types::FromSql<'a>>(sql: &str, params: &[&str]) -> T {
-    let client = loaded_db().client().await;
-    let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
-        .iter()
-        .map(|p| (p as &(dyn ToSql + Sync), Type::TEXT))
-        .collect();
-    client
-        .query_typed_one(sql, &typed)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0)
 }
 
 fn i(v: &Value) -> i64 {

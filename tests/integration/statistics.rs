@@ -4,7 +4,6 @@
 use kgdb::vocab::VALID_TIERS;
 use kgdb_tests::{apigw_get, body_json, loaded_db, loaded_state};
 use serde_json::Value;
-use tokio_postgres::types::{ToSql, Type};
 
 const OVERLAPS: &str = "/api/statistics/source-overlaps";
 const DISTRIBUTIONS: &str = "/api/statistics/source-distributions";
@@ -26,16 +25,7 @@ async fn ok(resource: &str, query: &[(&str, &str)]) -> Value {
 
 /// One bigint from SQL with text parameters.
 async fn count(sql: &str, params: &[&str]) -> i64 {
-    let client = loaded_db().client().await;
-    let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
-        .iter()
-        .map(|p| (p as &(dyn ToSql + Sync), Type::TEXT))
-        .collect();
-    client
-        .query_typed_one(sql, &typed)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0)
+    kgdb_tests::scalar(sql, params).await
 }
 
 /// Genes with evidence and a score > 0 (what hide_zero_scores keeps).

@@ -356,3 +356,21 @@ pub async fn cache_with_l2(label: &str) -> kgdb::cache::CacheConfig {
         .expect("create cache table in moto");
     config
 }
+
+/// One value from SQL with text parameters, on the shared loaded database.
+pub async fn scalar<T: for<'a> tokio_postgres::types::FromSql<'a>>(
+    sql: &str,
+    params: &[&str],
+) -> T {
+    use tokio_postgres::types::{ToSql, Type};
+    let client = loaded_db().client().await;
+    let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
+        .iter()
+        .map(|p| (p as &(dyn ToSql + Sync), Type::TEXT))
+        .collect();
+    client
+        .query_typed_one(sql, &typed)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
+}

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 const START: &str = "<!-- lambda-bench:start -->";
 const END: &str = "<!-- lambda-bench:end -->";
-const USAGE: &str = "usage: kgdb-lambda-bench [--target-dir target/release] [--cold 10] [--warm 500] [--readme README.md] [--note TEXT]
+const USAGE: &str = "usage: kgdb-lambda-bench [--target-dir target/release] [--arm64-dir target/lambda] [--cold 10] [--warm 500] [--readme README.md] [--note TEXT]
 Environment: DATABASE_URL (a database loaded with `kgdb-local setup`).";
 
 /// A refresh rewrites every view, seconds of work: a handful of warm runs says enough.
@@ -38,6 +38,9 @@ const PREFERRED_EVENTS: &[&str] = &[
 
 struct Options {
     target_dir: PathBuf,
+    /// `cargo lambda build --release --arm64` output (`<dir>/<binary>/bootstrap`): the
+    /// deployed artifacts, whose size is what the 10 MB budget is about.
+    arm64_dir: PathBuf,
     cold: usize,
     warm: usize,
     readme: Option<PathBuf>,
@@ -47,6 +50,7 @@ struct Options {
 fn parse() -> Result<Options, String> {
     let mut o = Options {
         target_dir: PathBuf::from("target/release"),
+        arm64_dir: PathBuf::from("target/lambda"),
         cold: 10,
         warm: 500,
         readme: None,
@@ -57,6 +61,7 @@ fn parse() -> Result<Options, String> {
         let mut v = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--target-dir" => o.target_dir = v()?.into(),
+            "--arm64-dir" => o.arm64_dir = v()?.into(),
             "--cold" => o.cold = v()?.parse().map_err(|_| "bad --cold")?,
             "--warm" => o.warm = v()?.parse().map_err(|_| "bad --warm")?,
             "--readme" => o.readme = Some(v()?.into()),
@@ -235,6 +240,7 @@ struct Row {
     function: String,
     binary: String,
     size_mib: f64,
+    arm64_mib: Option<f64>,
     cold_ms: f64,
     init_ms: f64,
     cached: (f64, f64),
@@ -334,11 +340,15 @@ async fn run(o: Options) -> Result<(), String> {
                 )
             })?
             .len();
+        let arm64_mib = std::fs::metadata(o.arm64_dir.join(&binary).join("bootstrap"))
+            .ok()
+            .map(|m| m.len() as f64 / (1024.0 * 1024.0));
         let Some(work) = workload(&template, &routes, &id, o.warm)? else {
             // API routes but no 200 sample to replay: report the size, measure nothing.
             eprintln!("==> {id}: no 200 sample in events/api reaches it; size only");
             rows.push(format!(
-                "| {id} (`{binary}`) | {:.1} | – | – | – | – | 0 | – | no sample event |",
+                "| {id} (`{binary}`) | {} | {:.1} | – | – | – | – | 0 | – | no sample event |",
+                arm64_mib.map_or("–".to_string(), |m| format!("{m:.1}")),
                 size as f64 / (1024.0 * 1024.0)
             ));
             continue;
@@ -357,6 +367,7 @@ async fn run(o: Options) -> Result<(), String> {
             function: id,
             binary,
             size_mib: size as f64 / (1024.0 * 1024.0),
+            arm64_mib,
             cold_ms: m.cold_ms,
             init_ms: m.init_ms,
             cached: m.cached,
@@ -378,7 +389,7 @@ async fn run(o: Options) -> Result<(), String> {
         .map(|n| n.get())
         .unwrap_or(1);
     let table = format!(
-        "| Function | Binary (MiB) | Cold start p50 (ms) | of which init p50 (ms) | Warm p50 / p99 (ms), L1 cache on | Warm p50 / p99 (ms), `KGDB_CACHE=off` | Warm invokes | Peak RSS (MiB) | Event |\n|---|---|---|---|---|---|---|---|---|\n{}\n\n\
+        "| Function | arm64 bootstrap, stripped (MiB) | Local binary (MiB) | Cold start p50 (ms) | of which init p50 (ms) | Warm p50 / p99 (ms), L1 cache on | Warm p50 / p99 (ms), `KGDB_CACHE=off` | Warm invokes | Peak RSS (MiB) | Event |\n|---|---|---|---|---|---|---|---|---|---|\n{}\n\n\
          `{profile}` binaries run as separate processes under the Runtime API emulator \
          (`infra/local/src/runtime_api.rs`), {cores} cores shared with Postgres. Cold start = \
          process spawn to first answer, including init and the first database connection \
@@ -400,9 +411,10 @@ async fn run(o: Options) -> Result<(), String> {
 
 fn format_row(r: &Row) -> String {
     format!(
-        "| {} (`{}`) | {:.1} | {:.1} | {:.1} | {:.2} / {:.2} | {:.2} / {:.2} | {} | {:.1} | {} |",
+        "| {} (`{}`) | {} | {:.1} | {:.1} | {:.1} | {:.2} / {:.2} | {:.2} / {:.2} | {} | {:.1} | {} |",
         r.function,
         r.binary,
+        r.arm64_mib.map_or("–".to_string(), |m| format!("{m:.1}")),
         r.size_mib,
         r.cold_ms,
         r.init_ms,
