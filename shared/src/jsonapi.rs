@@ -92,6 +92,18 @@ fn parse_bounded(raw: &str, name: &str, min: u32, max: u32) -> Result<u32, ApiEr
     Ok(value as u32)
 }
 
+/// Booleans as FastAPI accepted them in query parameters; anything else is a 400.
+pub fn parse_bool(raw: &str, name: &str) -> Result<bool, ApiError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "{name} must be true or false, got {:?}",
+            clip(raw)
+        ))),
+    }
+}
+
 /// Shortens user input quoted back in error messages.
 pub fn clip(raw: &str) -> String {
     const MAX: usize = 40;

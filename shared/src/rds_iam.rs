@@ -38,8 +38,8 @@ impl Credentials {
 /// Token lifetime; RDS checks it only when the connection is opened.
 pub const TOKEN_TTL_SECS: u32 = 900;
 
-/// SigV4 URI encoding: everything but unreserved characters.
-fn uri_encode(raw: &str) -> String {
+/// SigV4 URI encoding (RFC 3986): everything but unreserved characters.
+pub fn uri_encode(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

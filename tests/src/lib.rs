@@ -210,15 +210,7 @@ pub fn apigw_get(
 
 /// Percent-encodes everything but unreserved characters.
 pub fn encode(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    kgdb::rds_iam::uri_encode(raw)
 }
 
 /// A response: status and parsed JSON body.

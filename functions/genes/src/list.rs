@@ -9,7 +9,7 @@
 use kgdb::cache::Namespace;
 use kgdb::db::Params;
 use kgdb::http::{self, HandlerResult, Query};
-use kgdb::jsonapi::{Page, clip};
+use kgdb::jsonapi::{Page, clip, parse_bool};
 use kgdb::vocab::{VALID_GROUPS, VALID_TIERS, is_valid_group, is_valid_tier};
 use kgdb::{ApiError, AppState};
 use lambda_http::Request;
@@ -258,18 +258,6 @@ fn parse_count(query: &Query<'_>, name: &str) -> Result<Option<i32>, ApiError> {
         )));
     }
     Ok(Some(value as i32))
-}
-
-/// Booleans as FastAPI accepts them.
-pub fn parse_bool(raw: &str, name: &str) -> Result<bool, ApiError> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(ApiError::bad_request(format!(
-            "{name} must be true or false, got {:?}",
-            clip(raw)
-        ))),
-    }
 }
 
 fn parse_tiers(raw: &str) -> Result<Vec<String>, ApiError> {

@@ -71,17 +71,7 @@ impl Filters {
     }
 }
 
-/// The booleans FastAPI accepted for these parameters; anything else is a 400.
-pub fn parse_bool(raw: &str, name: &str) -> Result<bool, ApiError> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(ApiError::bad_request(format!(
-            "{name} must be true or false, got {:?}",
-            clip(raw)
-        ))),
-    }
-}
+pub use kgdb::jsonapi::parse_bool;
 
 /// Comma list of tiers; empty items are ignored, an unknown tier is a 422 (as the original).
 pub fn parse_tiers(raw: &str) -> Result<Vec<&'static str>, ApiError> {
