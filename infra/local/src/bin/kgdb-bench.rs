@@ -58,6 +58,20 @@ struct Run {
 }
 
 impl Run {
+    /// Counts one answered request if it belongs to the measured window: its latency since
+    /// `from`, and whether it arrived before the window's `end`.
+    fn record(&mut self, ok: bool, measured: bool, from: Instant, end: Instant) {
+        if !measured {
+            return;
+        }
+        if ok {
+            self.latencies_us.push(from.elapsed().as_micros() as u64);
+            self.completed_in_window += u64::from(Instant::now() <= end);
+        } else {
+            self.errors += 1;
+        }
+    }
+
     fn rate(&self) -> f64 {
         self.completed_in_window as f64 / self.elapsed.as_secs_f64()
     }
@@ -86,6 +100,17 @@ async fn connect(authority: &str) -> Result<Sender, String> {
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
     Ok(sender)
+}
+
+/// Replaces a connection that failed; false when no new one can be opened.
+async fn reconnect(sender: &mut Sender, authority: &str) -> bool {
+    match connect(authority).await {
+        Ok(fresh) => {
+            *sender = fresh;
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 async fn send(sender: &mut Sender, authority: &str, path: &str) -> bool {
@@ -132,19 +157,9 @@ async fn closed_loop(
                     break;
                 }
                 let ok = send(&mut sender, &authority, &path).await;
-                if t0 >= measure_from {
-                    if ok {
-                        run.latencies_us.push(t0.elapsed().as_micros() as u64);
-                        run.completed_in_window += u64::from(Instant::now() <= end);
-                    } else {
-                        run.errors += 1;
-                    }
-                }
-                if !ok {
-                    match connect(&authority).await {
-                        Ok(s) => sender = s,
-                        Err(_) => break,
-                    }
+                run.record(ok, t0 >= measure_from, t0, end);
+                if !ok && !reconnect(&mut sender, &authority).await {
+                    break;
                 }
             }
             run
@@ -195,19 +210,9 @@ async fn open_loop(
                     Instant::now()
                 };
                 let ok = send(&mut sender, &authority, &path).await;
-                if scheduled >= measure_from {
-                    if ok {
-                        run.latencies_us.push(from.elapsed().as_micros() as u64);
-                        run.completed_in_window += u64::from(Instant::now() <= end);
-                    } else {
-                        run.errors += 1;
-                    }
-                }
-                if !ok {
-                    match connect(&authority).await {
-                        Ok(s) => sender = s,
-                        Err(_) => break,
-                    }
+                run.record(ok, scheduled >= measure_from, from, end);
+                if !ok && !reconnect(&mut sender, &authority).await {
+                    break;
                 }
             }
             run
@@ -490,9 +495,8 @@ async fn trace(args: &Args) -> Result<(), String> {
                 let Some(path) = paths.get(i) else { break };
                 if !send(&mut sender, &authority, path).await {
                     errors += 1;
-                    match connect(&authority).await {
-                        Ok(s) => sender = s,
-                        Err(_) => break,
+                    if !reconnect(&mut sender, &authority).await {
+                        break;
                     }
                 }
             }
