@@ -1,6 +1,8 @@
-//! Reads the API routes out of the SAM template (the single source of routing truth).
+//! Reads the SAM template: the API routes (the single source of routing truth) and each
+//! function's Lambda settings, with the intrinsics that have a local value resolved.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_yaml::Value;
 
@@ -23,6 +25,19 @@ pub struct RouteSpec {
     pub authorizer: Option<String>,
 }
 
+/// One function's Lambda settings as the template declares them: `Globals.Function`,
+/// overridden by the function's own `Properties`. `None` where neither says anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionSettings {
+    /// `MemorySize`, in MB.
+    pub memory_mb: Option<u32>,
+    /// `Timeout`.
+    pub timeout: Option<Duration>,
+    /// `Environment.Variables` that have a local value, globals first; a
+    /// function's own value replaces the global one and moves to the end.
+    pub env: Vec<(String, String)>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read {0}: {1}")]
@@ -33,10 +48,11 @@ pub enum TemplateError {
     NoResources,
 }
 
+const SERVERLESS_FUNCTION: &str = "AWS::Serverless::Function";
+
 /// Functions of the template with their build binary (`Metadata.BuildProperties.Binary`).
 pub fn functions(template: &Value) -> Vec<(String, Option<String>)> {
-    resources(template)
-        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function"))
+    serverless_functions(template)
         .map(|(id, r)| {
             let binary = r
                 .get("Metadata")
@@ -58,6 +74,72 @@ fn resources(template: &Value) -> impl Iterator<Item = (String, &Value)> {
         .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v)))
 }
 
+fn serverless_functions(template: &Value) -> impl Iterator<Item = (String, &Value)> {
+    resources(template)
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(SERVERLESS_FUNCTION))
+}
+
+/// Memory, timeout and environment variables of `logical_id`. Values naming deployed
+/// resources (`!Sub` of the proxy endpoint, `!Ref` of a table) have no local value and are
+/// left out, so a global value they would override stays.
+pub fn function_settings(template: &Value, logical_id: &str) -> FunctionSettings {
+    let globals = template.get("Globals").and_then(|g| g.get("Function"));
+    let own = template
+        .get("Resources")
+        .and_then(|r| r.get(logical_id))
+        .and_then(|r| r.get("Properties"));
+    let number = |layer: &Value, key: &str| {
+        layer
+            .get(key)
+            .and_then(|v| resolve(template, v))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let mut settings = FunctionSettings::default();
+    for layer in [globals, own].into_iter().flatten() {
+        if let Some(mb) = number(layer, "MemorySize") {
+            settings.memory_mb = Some(u32::try_from(mb).unwrap_or(u32::MAX));
+        }
+        if let Some(secs) = number(layer, "Timeout") {
+            settings.timeout = Some(Duration::from_secs(secs));
+        }
+        let vars = layer
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping);
+        for (key, value) in vars.into_iter().flatten() {
+            let (Some(key), Some(value)) = (key.as_str(), resolve(template, value)) else {
+                continue;
+            };
+            settings.env.retain(|(k, _)| k != key);
+            settings.env.push((key.to_string(), value));
+        }
+    }
+    settings
+}
+
+/// The local value of a template value: a literal, or `!Ref` of a template parameter (its
+/// `Default`). Other intrinsics (`!Sub`, `!GetAtt`, `!Ref` of a resource) name deployed
+/// resources and have none.
+fn resolve(template: &Value, value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => {
+            let name = tagged.value.as_str()?;
+            let default = template.get("Parameters")?.get(name)?.get("Default")?;
+            scalar(default)
+        }
+        other => scalar(other),
+    }
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 pub fn load(path: &Path) -> Result<Value, TemplateError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| TemplateError::Read(path.display().to_string(), e.to_string()))?;
@@ -65,7 +147,7 @@ pub fn load(path: &Path) -> Result<Value, TemplateError> {
 }
 
 pub fn parse(text: &str) -> Result<Value, TemplateError> {
-    // CloudFormation tags (!Ref, !Sub, ...) parse as tagged values and are simply not looked at.
+    // CloudFormation tags (!Ref, !Sub, ...) parse as tagged values; only `resolve` looks at them.
     serde_yaml::from_str(text).map_err(|e| TemplateError::Yaml(e.to_string()))
 }
 
@@ -75,10 +157,7 @@ pub fn routes(template: &Value) -> Result<Vec<RouteSpec>, TemplateError> {
         return Err(TemplateError::NoResources);
     }
     let mut out = Vec::new();
-    for (function, resource) in resources(template) {
-        if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
-            continue;
-        }
+    for (function, resource) in serverless_functions(template) {
         let Some(events) = resource
             .get("Properties")
             .and_then(|p| p.get("Events"))
@@ -143,4 +222,87 @@ pub fn routes(template: &Value) -> Result<Vec<RouteSpec>, TemplateError> {
 /// `template.yaml` at the repository root (for tools run from a checkout).
 pub fn repo_template_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "\
+Parameters:
+  Mem:
+    Type: Number
+    Default: 256
+Globals:
+  Function:
+    MemorySize: !Ref Mem
+    Timeout: 10
+    Environment:
+      Variables:
+        DATABASE_URL: !Sub \"postgres://${Proxy.Endpoint}/kgdb\"
+        KGDB_ENV: !Ref Environment
+        KGDB_DB_POOL_SIZE: \"1\"
+        KGDB_LOG: info
+        KGDB_CACHE: true
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+  F:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: kgdb-fn-f
+    Properties:
+      Timeout: 60
+      Environment:
+        Variables:
+          KGDB_DB_POOL_SIZE: 2
+          KGDB_LOG: !Ref Table
+  G:
+    Type: AWS::Serverless::Function
+";
+
+    #[test]
+    fn settings_layer_globals_under_the_function_with_local_values_only() {
+        let template = parse(TEMPLATE).unwrap();
+        assert_eq!(
+            function_settings(&template, "F"),
+            FunctionSettings {
+                memory_mb: Some(256),
+                timeout: Some(Duration::from_secs(60)),
+                env: vec![
+                    // `KGDB_LOG: !Ref Table` has no local value: the global one stays.
+                    ("KGDB_LOG".into(), "info".into()),
+                    ("KGDB_CACHE".into(), "true".into()),
+                    ("KGDB_DB_POOL_SIZE".into(), "2".into()),
+                ],
+            }
+        );
+        let g = function_settings(&template, "G");
+        assert_eq!(g.timeout, Some(Duration::from_secs(10)));
+        assert_eq!(g.env.len(), 3);
+    }
+
+    #[test]
+    fn settings_are_empty_without_globals_or_function() {
+        let template = parse("Resources: {}\n").unwrap();
+        assert_eq!(
+            function_settings(&template, "Missing"),
+            FunctionSettings::default()
+        );
+    }
+
+    #[test]
+    fn functions_are_the_serverless_functions_with_their_binaries() {
+        let template = parse(TEMPLATE).unwrap();
+        let mut found = functions(&template);
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                ("F".to_string(), Some("kgdb-fn-f".to_string())),
+                ("G".to_string(), None),
+            ]
+        );
+    }
 }
