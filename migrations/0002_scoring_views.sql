@@ -1,4 +1,4 @@
--- The scoring chain of the original (original-system.md §2.2), as views, feeding materialized
+-- The scoring chain of the original (docs/scoring.md), as views, feeding materialized
 -- views that requests read. Differences from the original, on purpose:
 --   * ClinGen is scored by its best classification (the original took element 0 of an unordered set).
 --   * JSON access is guarded, so one malformed evidence row cannot make a refresh fail.

@@ -1,6 +1,6 @@
 -- Read models of /api/statistics/* and /api/datasources*. The original aggregated
 -- gene_evidence per request (and created source_overlap_statistics only from code nobody
--- called, so a fresh database lacked it: original-system.md §9 #4). Here everything a request
+-- called, so a fresh database lacked it: README, deviations). Here everything a request
 -- needs is precomputed at refresh time, keyed so a request only sums a few hundred rows:
 --   * the request filters (filter[hide_zero_scores], filter[tier]) only ever select a set of
 --     tier buckets (a gene's evidence_tier, or 'unscored' when it has evidence but no score),
@@ -54,7 +54,7 @@ GROUP BY e.source_name, m.tier_bucket;
 CREATE UNIQUE INDEX source_tier_stats_key ON source_tier_stats (source_name, tier_bucket);
 CREATE INDEX source_tier_stats_tier ON source_tier_stats (tier_bucket);
 
--- Per-source distribution categories (original-system.md §1.5 table). category_value is set
+-- Per-source distribution categories (docs/api.md, statistics). category_value is set
 -- for the count histograms (the API returns those categories as numbers); sort_order is the
 -- display order. Classification categories count distinct genes, as the original does.
 CREATE MATERIALIZED VIEW source_distribution_stats AS

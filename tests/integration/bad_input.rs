@@ -74,7 +74,7 @@ async fn wrong_method_is_405_not_5xx() {
 }
 
 async fn kgdb_fn_genes_handle(
-    state: &kgdb::AppState,
+    state: &kgdb_web::AppState,
     req: lambda_http::Request,
 ) -> lambda_http::Response<lambda_http::Body> {
     let handler = kgdb_local::functions::handler_for("GenesFunction").unwrap();
@@ -84,10 +84,10 @@ async fn kgdb_fn_genes_handle(
 #[tokio::test]
 async fn database_down_is_503_with_retry_after() {
     // A pool pointing at a port nothing listens on.
-    let config = kgdb::config::Config::from_env()
+    let config = kgdb_store::config::Config::from_env()
         .with_database_url("postgres://postgres@127.0.0.1:1/none")
         .with_pool_size(1);
-    let state = kgdb::AppState::new(config).unwrap();
+    let state = kgdb_web::AppState::new(config).unwrap();
     for path in ["/api/genes/", "/api/genes/PKD1", "/health"] {
         let reply = get(&state, path).await;
         assert_eq!(reply.status, 503, "{path}: {}", reply.body);

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use kgdb::cache::{Cache, CacheConfig, Namespace};
 use kgdb_tests::{Reply, TestDb, cache_with_l2, get, invoke, loaded_db};
+use kgdb_web::cache::{Cache, CacheConfig, Namespace};
 use lambda_http::http::Method;
 
 fn x_cache(reply: &Reply) -> &str {
@@ -45,7 +45,7 @@ async fn miss_then_l2_hit_then_l1_hit() {
     let first = db.state_with_cache(config.clone());
     let miss = get(&first, "/api/genes/PKD1").await;
     assert_eq!((miss.status, x_cache(&miss)), (200, "miss"));
-    let version = kgdb::refresh::current_data_version(&db.client().await)
+    let version = kgdb_store::refresh::current_data_version(&db.client().await)
         .await
         .unwrap();
     wait_for_item(&config, &Cache::key(Namespace::GeneDetail, version, "PKD1")).await;
@@ -60,7 +60,7 @@ async fn miss_then_l2_hit_then_l1_hit() {
     assert_eq!(l2_hit.body, l1_hit.body);
     assert_eq!(miss.headers["etag"], l1_hit.headers["etag"]);
 
-    let stats = second.cache.stats(&second.pool).await;
+    let stats = second.cache.stats().await;
     let detail = &stats.namespaces["gene_detail"];
     assert_eq!(
         (
@@ -76,7 +76,7 @@ async fn miss_then_l2_hit_then_l1_hit() {
 async fn an_expired_l2_item_is_a_miss() {
     let config = cache_with_l2("expired").await;
     let db = loaded_db();
-    let version = kgdb::refresh::current_data_version(&db.client().await)
+    let version = kgdb_store::refresh::current_data_version(&db.client().await)
         .await
         .unwrap();
     let key = Cache::key(Namespace::GeneDetail, version, "PKD2");
@@ -104,7 +104,7 @@ async fn an_expired_l2_item_is_a_miss() {
     let reply = get(&state, "/api/genes/PKD2").await;
     assert_eq!((reply.status, x_cache(&reply)), (200, "miss"));
     assert_eq!(reply.body["data"]["attributes"]["approved_symbol"], "PKD2");
-    let stats = state.cache.stats(&state.pool).await;
+    let stats = state.cache.stats().await;
     assert_eq!(stats.namespaces["gene_detail"]["l2_expired"], 1);
 }
 
@@ -125,7 +125,7 @@ async fn a_data_version_bump_makes_every_read_fresh() {
         .execute("UPDATE genes SET aliases = array_append(aliases, 'NEWALIAS1') WHERE approved_symbol = 'PKD1'", &[])
         .await
         .unwrap();
-    kgdb::refresh::refresh_all(&mut client).await.unwrap();
+    kgdb_store::refresh::refresh_all(&mut client).await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
 
     let detail_after = get(&reader, "/api/genes/PKD1").await;
@@ -141,13 +141,10 @@ async fn a_data_version_bump_makes_every_read_fresh() {
     let other = db.state_with_cache(config);
     let cached = get(&other, "/api/genes/PKD1").await;
     assert_ne!(x_cache(&cached), "miss");
-    let new_version = reader.cache.flush(&reader.pool).await.unwrap();
+    let new_version = reader.cache.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(x_cache(&get(&other, "/api/genes/PKD1").await), "miss");
-    assert_eq!(
-        other.cache.data_version().get(&other.pool).await,
-        Some(new_version)
-    );
+    assert_eq!(other.cache.data_version().get().await, Some(new_version));
 }
 
 #[tokio::test]
@@ -250,7 +247,7 @@ async fn dynamodb_unreachable_still_answers_correctly() {
         // Served from L1 the second time, still without DynamoDB.
         assert_eq!(x_cache(&get(&broken, path).await), "hit-l1");
     }
-    let stats = broken.cache.stats(&broken.pool).await;
+    let stats = broken.cache.stats().await;
     assert!(stats.total.l2_errors >= 5);
 }
 

@@ -1,7 +1,7 @@
 //! `/api/datasources` against the real data: counts and metadata checked against SQL written
 //! here over `gene_evidence`, `gene_scores` and `pipeline_runs`.
 
-use kgdb::vocab::SourceName;
+use kgdb_core::vocab::SourceName;
 use kgdb_tests::{apigw_get, body_json, loaded_state, scalar};
 use serde_json::Value;
 
@@ -97,7 +97,7 @@ async fn list_counts_match_evidence() {
     assert_eq!(i(&pubtator["publications"]), pmids);
     assert_eq!(
         pubtator["search_query"],
-        kgdb::evidence::pubtator::SEARCH_QUERY
+        kgdb_core::vocab::PUBTATOR_SEARCH_QUERY
     );
     let terms: i64 = scalar(
         "SELECT count(DISTINCT t) FROM gene_evidence, jsonb_array_elements_text(evidence_data -> 'hpo_terms') t

@@ -68,9 +68,10 @@ async fn evidence_lists_each_source_with_its_normalized_score() {
             "{source}"
         );
         assert!(a["evidence_data"].is_object());
+        // As in the original: a JSON:API id is a string, meta.gene_id a number.
         assert_eq!(
             item["relationships"]["gene"]["data"]["id"],
-            reply.body["meta"]["gene_id"]
+            reply.body["meta"]["gene_id"].to_string()
         );
     }
     let panelapp = data

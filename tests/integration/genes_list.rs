@@ -1,5 +1,5 @@
 //! `GET /api/genes/`: every filter narrows, every sort orders, paging and meta/links follow the
-//! contract (original-system.md §1.1-1.2). Expected numbers come from SQL over the base tables.
+//! contract (docs/api.md). Expected numbers come from SQL over the base tables.
 
 use std::collections::HashSet;
 

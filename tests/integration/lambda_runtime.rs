@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kgdb::refresh::{MATERIALIZED_VIEWS, current_data_version};
 use kgdb_local::runtime_api::{FunctionConfig, Invocation, LambdaProcess, RuntimeError};
 use kgdb_local::template;
+use kgdb_store::refresh::{MATERIALIZED_VIEWS, current_data_version};
 use kgdb_tests::TestDb;
 use serde_json::{Value, json};
 
@@ -630,7 +630,7 @@ async fn migrate_function_migrates_an_empty_database_once() {
         .await
         .response_json()
         .unwrap();
-    let all = kgdb::migrate::MIGRATIONS.len();
+    let all = kgdb_store::migrate::MIGRATIONS.len();
     assert_eq!(
         first["applied"].as_array().map(Vec::len),
         Some(all),

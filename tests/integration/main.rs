@@ -1,6 +1,10 @@
 //! Integration tests against a real Postgres: one fresh database per run (plus fresh ones for
 //! tests that write), loaded through the real migrations and ingest.
 
+// Integration tests: helpers outside #[test] fns may unwrap too.
+#![allow(clippy::unwrap_used)]
+
+mod architecture;
 mod bad_input;
 mod cache;
 mod datasources;
@@ -10,6 +14,7 @@ mod gene_detail;
 mod genes_list;
 mod lambda_runtime;
 mod scoring;
+mod sink;
+mod source_contract;
 mod statistics;
 mod template;
-mod writer;

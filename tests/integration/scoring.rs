@@ -1,5 +1,5 @@
 //! The score of every gene, recomputed here from the raw snapshot rows by the documented
-//! formula (original-system.md §2.2, with ClinGen scored by its best classification), must
+//! formula (docs/scoring.md, with ClinGen scored by its best classification), must
 //! equal what the views compute and the API reports.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -211,12 +211,12 @@ async fn every_gene_score_matches_the_formula_recomputed_from_raw_rows() {
         let group: String = row.get(4);
         assert_eq!(
             tier,
-            kgdb::vocab::tier_for(count.into(), score),
+            kgdb_core::vocab::tier_for(count.into(), score),
             "{id}: tier"
         );
         assert_eq!(
             group,
-            kgdb::vocab::group_for(count.into(), score),
+            kgdb_core::vocab::group_for(count.into(), score),
             "{id}: group"
         );
     }
@@ -247,11 +247,11 @@ async fn key_kidney_genes_come_back_from_the_api_with_recomputed_scores() {
         assert_eq!(attrs["sources"].as_array().unwrap().len(), count);
         assert_eq!(
             attrs["evidence_tier"],
-            kgdb::vocab::tier_for(count as i64, want)
+            kgdb_core::vocab::tier_for(count as i64, want)
         );
         assert_eq!(
             attrs["evidence_group"],
-            kgdb::vocab::group_for(count as i64, want)
+            kgdb_core::vocab::group_for(count as i64, want)
         );
         // The breakdown adds up to the score.
         let breakdown: f64 = attrs["score_breakdown"]
@@ -292,8 +292,8 @@ async fn clingen_is_scored_by_its_best_classification() {
             .unwrap()
             .iter()
             .map(|v| {
-                kgdb::evidence::classifications::classification_weight(
-                    kgdb::vocab::SourceName::ClinGen,
+                kgdb_sources::classification::classification_weight(
+                    kgdb_core::vocab::SourceName::ClinGen,
                     v["classification"].as_str().unwrap(),
                 )
             })

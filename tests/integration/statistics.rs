@@ -1,7 +1,7 @@
 //! `/api/statistics/*` against the real data: every number is checked against SQL written here
 //! over `gene_evidence` and `gene_scores`, independent of the views the handlers read.
 
-use kgdb::vocab::VALID_TIERS;
+use kgdb_core::vocab::VALID_TIERS;
 use kgdb_tests::{apigw_get, body_json, loaded_db, loaded_state};
 use serde_json::Value;
 
@@ -599,7 +599,7 @@ async fn bad_input_is_4xx_json() {
     assert_eq!(status, 200);
 }
 
-/// The read models exist on a freshly migrated database (original-system.md §9 #4) and each
+/// The read models exist on a freshly migrated database (the original created one of them only from code nobody called) and each
 /// has the unique index REFRESH ... CONCURRENTLY needs.
 #[tokio::test]
 async fn views_exist_and_refresh_concurrently() {
@@ -615,7 +615,7 @@ async fn views_exist_and_refresh_concurrently() {
         "datasource_top_genes",
     ] {
         assert!(
-            kgdb::refresh::MATERIALIZED_VIEWS.contains(&view),
+            kgdb_store::refresh::MATERIALIZED_VIEWS.contains(&view),
             "{view} is refreshed"
         );
         let unique = count(

@@ -148,21 +148,38 @@ async fn every_parameter_a_handler_reads_is_a_cache_key_of_its_route() {
     let routes = template::routes(&load()).unwrap();
     let cached: BTreeSet<String> = {
         let t = load();
+        // A renamed API resource or a moved MethodSettings must fail here, not silently
+        // turn the check below into one that checks nothing.
         let settings = t["Resources"]["KgdbApi"]["Properties"]["MethodSettings"]
             .as_sequence()
             .cloned()
-            .unwrap_or_default();
-        settings
+            .expect("template.yaml: Resources.KgdbApi.Properties.MethodSettings is missing");
+        let cached: BTreeSet<String> = settings
             .iter()
             .filter(|m| m["CachingEnabled"].as_bool() == Some(true))
-            .filter_map(|m| m["ResourcePath"].as_str().map(|p| p.replace("~1", "/")))
-            .collect()
+            // `/~1api~1genes` is the resource `/api/genes` (JSON-pointer escaping after the
+            // leading slash).
+            .filter_map(|m| m["ResourcePath"].as_str())
+            .filter_map(|p| p.strip_prefix('/').map(|p| p.replace("~1", "/")))
+            .collect();
+        assert!(
+            !cached.is_empty(),
+            "no route of KgdbApi has caching enabled"
+        );
+        for path in &cached {
+            assert!(
+                routes.iter().any(|r| &r.path == path),
+                "MethodSettings caches {path}, which is not a route"
+            );
+        }
+        cached
     };
     for route in routes.iter().filter(|r| r.method == "GET") {
         let (function, request) = apigw_request(Method::GET, &sample_path(&route.path)).unwrap();
         assert_eq!(function, route.function);
         let handler = handler_for(&function).unwrap();
-        let (response, read) = kgdb::http::record_parameter_reads(handler(&state, request)).await;
+        let (response, read) =
+            kgdb_web::http::record_parameter_reads(handler(&state, request)).await;
         assert!(
             response.status().as_u16() < 500,
             "{}: {}",

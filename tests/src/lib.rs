@@ -3,19 +3,22 @@
 //! real ingest; requests built by the same API Gateway conversion the local gateway uses and
 //! dispatched by the template's route table.
 
+// Test support: a failed set-up step should stop the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use kgdb::AppState;
-use kgdb::config::Config;
-use kgdb::evidence::snapshot::SnapshotDir;
-use kgdb::evidence::writer::{WriteMode, ingest};
 use kgdb_local::apigw::{IncomingRequest, to_lambda_request, to_proxy_event};
 use kgdb_local::database::{connect, drop_database, ensure_database};
 use kgdb_local::functions::handler_for;
+use kgdb_local::ingest::ingest_snapshot;
 use kgdb_local::router::{Match, Router};
 use kgdb_local::template;
+use kgdb_sources::files::SnapshotDir;
+use kgdb_store::config::Config;
+use kgdb_web::AppState;
 use lambda_http::http::{HeaderMap, Method};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
@@ -86,21 +89,18 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("create {name}: {e}"));
         let mut client = connect(&url).await.expect("connect to test database");
-        kgdb::migrate::run(&mut client).await.expect("migrations");
+        kgdb_store::migrate::run(&mut client)
+            .await
+            .expect("migrations");
         TestDb { name, url }
     }
 
     /// A fresh database loaded with the bundled real data through the real ingest.
     pub async fn fresh_loaded(label: &str) -> TestDb {
         let db = Self::fresh(label).await;
-        let mut client = connect(&db.url).await.expect("connect");
-        let report = ingest(
-            &mut client,
-            &SnapshotDir::in_repo().sources(),
-            WriteMode::Replace,
-        )
-        .await
-        .expect("ingest");
+        let report = ingest_snapshot(&db.url, &SnapshotDir::in_repo().root)
+            .await
+            .expect("ingest");
         assert_eq!(report.failed().count(), 0, "every snapshot source ingests");
         db
     }
@@ -109,13 +109,21 @@ impl TestDb {
         connect(&self.url).await.expect("connect")
     }
 
+    /// The evidence sink on this database.
+    pub fn sink(&self) -> kgdb_store::sink::PgSink {
+        let config = Config::from_env()
+            .with_database_url(self.url.clone())
+            .with_pool_size(2);
+        kgdb_store::sink::PgSink::new(kgdb_store::db::build_pool(&config).expect("pool"))
+    }
+
     /// State without a cache: every request reaches Postgres.
     pub fn state(&self) -> AppState {
-        self.state_with_cache(kgdb::cache::CacheConfig::disabled())
+        self.state_with_cache(kgdb_web::cache::CacheConfig::disabled())
     }
 
     /// State of one "container" with the given cache configuration.
-    pub fn state_with_cache(&self, cache: kgdb::cache::CacheConfig) -> AppState {
+    pub fn state_with_cache(&self, cache: kgdb_web::cache::CacheConfig) -> AppState {
         let config = Config::from_env()
             .with_database_url(self.url.clone())
             .with_pool_size(4);
@@ -210,7 +218,7 @@ pub fn apigw_get(
 
 /// Percent-encodes everything but unreserved characters.
 pub fn encode(raw: &str) -> String {
-    kgdb::rds_iam::uri_encode(raw)
+    kgdb_store::rds_iam::uri_encode(raw)
 }
 
 /// A response: status and parsed JSON body.
@@ -309,7 +317,7 @@ pub fn dynamodb_url() -> String {
 }
 
 /// Cache configuration with an L2 table in the emulator (created here, unique per call).
-pub async fn cache_with_l2(label: &str) -> kgdb::cache::CacheConfig {
+pub async fn cache_with_l2(label: &str) -> kgdb_web::cache::CacheConfig {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
@@ -318,12 +326,12 @@ pub async fn cache_with_l2(label: &str) -> kgdb::cache::CacheConfig {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     let table = format!("kgdb-cache-{label}-{}-{nanos}", std::process::id());
-    let mut config = kgdb::cache::CacheConfig::from_env();
+    let mut config = kgdb_web::cache::CacheConfig::from_env();
     config.enabled = true;
     config.l2_table = Some(table.clone());
     config.l2_endpoint = Some(dynamodb_url());
     config.l2_timeout = std::time::Duration::from_millis(500);
-    let probe = kgdb::cache::Cache::new(config.clone());
+    let probe = kgdb_web::cache::Cache::new(config.clone());
     let l2 = probe.l2().await.expect("l2 configured");
     l2.client()
         .create_table()

@@ -4,8 +4,8 @@
 //! template), which arrive with the caller in the request context. Locally there is no IAM,
 //! so a bearer token from `KGDB_ADMIN_TOKEN` is required; with neither, every call is refused.
 
-use kgdb::http::{self, HandlerResult, route_of};
-use kgdb::{ApiError, AppState};
+use kgdb_web::http::{self, HandlerResult, route_of};
+use kgdb_web::{ApiError, AppState};
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -87,7 +87,7 @@ fn authorize(req: &Request) -> Result<(), ApiError> {
 }
 
 async fn stats(state: &AppState) -> HandlerResult {
-    let stats = state.cache.stats(&state.pool).await;
+    let stats = state.cache.stats().await;
     Ok(http::json(&json!({
         "data": stats,
         "meta": {
@@ -97,7 +97,7 @@ async fn stats(state: &AppState) -> HandlerResult {
 }
 
 async fn flush(state: &AppState) -> HandlerResult {
-    let version = state.cache.flush(&state.pool).await?;
+    let version = state.cache.flush().await?;
     tracing::warn!(data_version = version, "cache flushed by an admin");
     Ok(http::json(&json!({
         "data": {"data_version": version, "flushed": true},

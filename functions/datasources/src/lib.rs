@@ -1,24 +1,22 @@
 //! Data sources function: `GET /api/datasources/` (also `/api/datasources`) and
-//! `GET /api/datasources/{source_name}` (original-system.md §1.4).
+//! `GET /api/datasources/{source_name}` (docs/api.md).
 //!
 //! Counts, metadata and top genes are precomputed per source by migration 0003
 //! (`datasource_stats`, `datasource_totals`, `datasource_top_genes`); a request reads at most
-//! a handful of rows by key. An unknown source is a 404 (the original answered 500: §9 #7).
-
-pub mod catalog;
+//! a handful of rows by key. An unknown source is a 404 (the original answered 500).
 
 use chrono::{DateTime, Utc};
-use kgdb::cache::Namespace;
-use kgdb::http::{self, HandlerResult, path_param, route_of};
-use kgdb::jsonapi::clip;
-use kgdb::{ApiError, AppState};
+use kgdb_web::cache::Namespace;
+use kgdb_web::http::{self, BodyResult, path_param, route_of};
+use kgdb_web::jsonapi::clip;
+use kgdb_web::{ApiError, AppState};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
-use catalog::{CATALOG, SourceInfo};
+use kgdb_core::vocab::{SourceInfo, SourceName};
 
 /// Entry point for every route of this function.
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
@@ -26,20 +24,14 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
         Err(e) => Err(e),
         Ok(()) => match route_of(&req).as_str() {
             "/api/datasources" | "/api/datasources/" => {
-                let compute = || list(state);
-                state
-                    .cache
-                    .respond(&state.pool, &req, Namespace::Datasources, "list", compute)
-                    .await
+                let render = || list(state);
+                http::cached(&state.cache, &req, Namespace::Datasources, "list", render).await
             }
             "/api/datasources/{source_name}" => {
                 let name = path_param(&req, "source_name").unwrap_or_default();
                 let key = format!("detail|{name}");
-                let compute = || detail(state, name);
-                state
-                    .cache
-                    .respond(&state.pool, &req, Namespace::Datasources, &key, compute)
-                    .await
+                let render = || detail(state, name);
+                http::cached(&state.cache, &req, Namespace::Datasources, &key, render).await
             }
             other => Err(ApiError::not_found(format!("no route {other}"))),
         },
@@ -48,11 +40,9 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
 }
 
 /// `ResponseBuilder.build_success_response` of the original: `{data, meta:{timestamp}}`.
-fn envelope(data: impl Serialize) -> HandlerResult {
+fn envelope(data: impl Serialize) -> BodyResult {
     let timestamp = Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-    Ok(http::json(
-        &json!({"data": data, "meta": {"timestamp": timestamp}}),
-    ))
+    http::json_body(&json!({"data": data, "meta": {"timestamp": timestamp}}))
 }
 
 /// One row of `datasource_stats`.
@@ -162,10 +152,10 @@ fn metadata(info: &SourceInfo, computed: &Value) -> Map<String, Value> {
     let mut map = computed.as_object().cloned().unwrap_or_default();
     map.insert("type".into(), json!(info.kind));
     match info.source {
-        kgdb::vocab::SourceName::PubTator => {
+        kgdb_core::vocab::SourceName::PubTator => {
             map.insert(
                 "search_query".into(),
-                json!(kgdb::evidence::pubtator::SEARCH_QUERY),
+                json!(kgdb_core::vocab::PUBTATOR_SEARCH_QUERY),
             );
         }
         _ if info.hybrid => {
@@ -176,7 +166,7 @@ fn metadata(info: &SourceInfo, computed: &Value) -> Map<String, Value> {
     map
 }
 
-fn entry(info: &'static SourceInfo, row: Option<&StatsRow>, scored: bool) -> SourceEntry {
+fn entry(info: &SourceInfo, row: Option<&StatsRow>, scored: bool) -> SourceEntry {
     let counts = row.map(|r| {
         if scored {
             (
@@ -207,7 +197,7 @@ fn entry(info: &'static SourceInfo, row: Option<&StatsRow>, scored: bool) -> Sou
             );
             meta.insert(
                 "message".into(),
-                json!(if info.source == kgdb::vocab::SourceName::Literature {
+                json!(if info.source == kgdb_core::vocab::SourceName::Literature {
                     "Upload literature files via the API"
                 } else {
                     "Upload diagnostic panel files via the API"
@@ -331,7 +321,7 @@ fn explanations(unique_genes: i64, total_evidence: i64) -> Map<String, Value> {
     e
 }
 
-async fn list(state: &AppState) -> HandlerResult {
+async fn list(state: &AppState) -> BodyResult {
     let client = state.pool.get().await?;
     let (stats, totals, last_run) = tokio::try_join!(
         all_stats(&client),
@@ -341,7 +331,7 @@ async fn list(state: &AppState) -> HandlerResult {
     // As the original: counts are over scored genes, unless nothing is scored (views not yet
     // refreshed after a first ingest), then over all evidence.
     let scored = stats.iter().any(|r| r.scored_gene_count > 0);
-    let sources: Vec<SourceEntry> = CATALOG
+    let sources: Vec<SourceEntry> = SourceName::catalog()
         .iter()
         .map(|info| {
             let row = stats.iter().find(|r| r.source_name == info.source.as_str());
@@ -374,8 +364,9 @@ struct TopGene {
     count: i32,
 }
 
-async fn detail(state: &AppState, name: &str) -> HandlerResult {
-    let info = catalog::lookup(name)
+async fn detail(state: &AppState, name: &str) -> BodyResult {
+    let info = SourceName::parse(name)
+        .map(SourceName::info)
         .ok_or_else(|| ApiError::not_found(format!("Data source '{}' not found", clip(name))))?;
     let source = info.source.as_str();
     let client = state.pool.get().await?;
@@ -425,7 +416,7 @@ async fn detail(state: &AppState, name: &str) -> HandlerResult {
         }
         None => {
             // The original reported an empty HPO as an error (its fetch is the fragile one).
-            let status = if info.source == kgdb::vocab::SourceName::Hpo {
+            let status = if info.source == kgdb_core::vocab::SourceName::Hpo {
                 "error"
             } else {
                 "inactive"
@@ -471,11 +462,11 @@ mod tests {
 
     #[test]
     fn entries_by_status() {
-        let info = catalog::lookup("DiagnosticPanels").unwrap();
+        let info = &SourceName::DiagnosticPanels.info();
         let e = entry(info, None, true);
         assert_eq!(e.status, "ready_for_upload");
         assert_eq!(e.stats.as_ref().map(|s| s.gene_count), Some(0));
-        let info = catalog::lookup("HPO").unwrap();
+        let info = &SourceName::Hpo.info();
         assert_eq!(entry(info, None, true).status, "inactive");
         let row = StatsRow {
             source_name: "HPO".into(),
@@ -498,13 +489,13 @@ mod tests {
 
     #[test]
     fn pubtator_metadata_carries_the_query() {
-        let info = catalog::lookup("PubTator").unwrap();
+        let info = &SourceName::PubTator.info();
         let m = metadata(info, &json!({"publications": 2}));
         assert_eq!(
             m["search_query"],
-            json!(kgdb::evidence::pubtator::SEARCH_QUERY)
+            json!(kgdb_core::vocab::PUBTATOR_SEARCH_QUERY)
         );
-        let info = catalog::lookup("Literature").unwrap();
+        let info = &SourceName::Literature.info();
         assert_eq!(metadata(info, &Value::Null)["upload_type"], json!("manual"));
     }
 }

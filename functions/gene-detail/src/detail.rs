@@ -1,12 +1,11 @@
 //! `GET /api/genes/{gene_symbol}`: the body is rendered by the `gene_list` materialized view at
 //! refresh time (`detail_doc`), so a request is one index lookup.
 
-use kgdb::http::{self, HandlerResult};
-use kgdb::{ApiError, AppState};
-use lambda_http::http::StatusCode;
+use kgdb_web::http::BodyResult;
+use kgdb_web::{ApiError, AppState};
 use tokio_postgres::types::Type;
 
-pub async fn handle(state: &AppState, symbol: &str) -> HandlerResult {
+pub async fn handle(state: &AppState, symbol: &str) -> BodyResult {
     let client = state.pool.get().await?;
     let row = client
         .query_typed_opt(
@@ -15,5 +14,5 @@ pub async fn handle(state: &AppState, symbol: &str) -> HandlerResult {
         )
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Gene '{symbol}' not found")))?;
-    Ok(http::json_body_response(StatusCode::OK, row.get(0)))
+    Ok(row.get(0))
 }

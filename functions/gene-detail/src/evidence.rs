@@ -1,12 +1,12 @@
 //! `GET /api/genes/{gene_symbol}/evidence`: the raw evidence rows with their normalized score
 //! (read from the `gene_source_scores` materialized view, never recomputed per request).
 
-use kgdb::http::{self, HandlerResult};
-use kgdb::{ApiError, AppState};
+use kgdb_web::http::{self, BodyResult};
+use kgdb_web::{ApiError, AppState};
 use serde_json::{Value, json};
 use tokio_postgres::types::Type;
 
-pub async fn handle(state: &AppState, symbol: &str) -> HandlerResult {
+pub async fn handle(state: &AppState, symbol: &str) -> BodyResult {
     let client = state.pool.get().await?;
     // One round trip: the gene, then its evidence rows (none -> one row with NULL evidence).
     let rows = client
@@ -46,8 +46,8 @@ pub async fn handle(state: &AppState, symbol: &str) -> HandlerResult {
             }))
         })
         .collect();
-    Ok(http::json(&json!({
+    http::json_body(&json!({
         "data": data,
-        "meta": {"gene_symbol": gene_symbol, "gene_id": gene_id.to_string(), "evidence_count": data.len()}
-    })))
+        "meta": {"gene_symbol": gene_symbol, "gene_id": gene_id, "evidence_count": data.len()}
+    }))
 }

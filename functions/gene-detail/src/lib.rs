@@ -4,9 +4,9 @@
 pub mod detail;
 pub mod evidence;
 
-use kgdb::cache::Namespace;
-use kgdb::http::{self, path_param, route_of};
-use kgdb::{ApiError, AppState};
+use kgdb_web::cache::Namespace;
+use kgdb_web::http::{self, path_param, route_of};
+use kgdb_web::{ApiError, AppState};
 use lambda_http::{Body, Request, Response};
 
 /// Entry point for every route of this function.
@@ -19,19 +19,13 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             // PKD1 and pkd1 share one cache entry.
             ("/api/genes/{gene_symbol}", Ok(symbol)) => {
                 let key = symbol.to_ascii_uppercase();
-                let compute = || detail::handle(state, &symbol);
-                state
-                    .cache
-                    .respond(&state.pool, &req, Namespace::GeneDetail, &key, compute)
-                    .await
+                let render = || detail::handle(state, &symbol);
+                http::cached(&state.cache, &req, Namespace::GeneDetail, &key, render).await
             }
             ("/api/genes/{gene_symbol}/evidence", Ok(symbol)) => {
                 let key = symbol.to_ascii_uppercase();
-                let compute = || evidence::handle(state, &symbol);
-                state
-                    .cache
-                    .respond(&state.pool, &req, Namespace::GeneEvidence, &key, compute)
-                    .await
+                let render = || evidence::handle(state, &symbol);
+                http::cached(&state.cache, &req, Namespace::GeneEvidence, &key, render).await
             }
             (other, _) => Err(ApiError::not_found(format!("no route {other}"))),
         },

@@ -1,3 +1,3 @@
 //! Lambda entry point: state is built once per cold start and lent to every invocation.
 
-kgdb::http_function_main!(kgdb_fn_gene_detail::handle);
+kgdb_web::http_function_main!(kgdb_fn_gene_detail::handle);

@@ -3,8 +3,8 @@
 pub mod list;
 pub mod resolve;
 
-use kgdb::http::{self, route_of};
-use kgdb::{ApiError, AppState};
+use kgdb_web::http::{self, route_of};
+use kgdb_web::{ApiError, AppState};
 use lambda_http::{Body, Request, Response};
 
 /// Entry point for every route of this function.

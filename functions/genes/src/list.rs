@@ -6,12 +6,12 @@
 //! The total is counted only when the request filters beyond `hide_zero_scores` (otherwise it
 //! is precomputed in `gene_list_meta`).
 
-use kgdb::cache::Namespace;
-use kgdb::db::Params;
-use kgdb::http::{self, HandlerResult, Query};
-use kgdb::jsonapi::{Page, clip, parse_bool};
-use kgdb::vocab::{VALID_GROUPS, VALID_TIERS, is_valid_group, is_valid_tier};
-use kgdb::{ApiError, AppState};
+use kgdb_core::vocab::{VALID_GROUPS, VALID_TIERS, is_valid_group, is_valid_tier};
+use kgdb_store::db::Params;
+use kgdb_web::cache::Namespace;
+use kgdb_web::http::{self, BodyResult, HandlerResult, Query};
+use kgdb_web::jsonapi::{Page, clip, parse_bool};
+use kgdb_web::{ApiError, AppState};
 use lambda_http::Request;
 use tokio_postgres::types::Type;
 
@@ -348,15 +348,13 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     // The parsed query is normalized (defaults filled in, lists sorted), so parameter order and
     // omitted defaults map to one cache entry; the base URL is part of the answer (links).
     let material = format!("{}|{query:?}", http::base_url(req));
-    state
-        .cache
-        .respond(&state.pool, req, Namespace::GeneList, &material, || {
-            render(state, req, &query)
-        })
-        .await
+    http::cached(&state.cache, req, Namespace::GeneList, &material, || {
+        render(state, req, &query)
+    })
+    .await
 }
 
-async fn render(state: &AppState, req: &Request, query: &ListQuery) -> HandlerResult {
+async fn render(state: &AppState, req: &Request, query: &ListQuery) -> BodyResult {
     let mut params = Params::new();
     let where_sql = query.where_clause(&mut params);
     let filter_params = params.len();
@@ -434,10 +432,7 @@ async fn render(state: &AppState, req: &Request, query: &ListQuery) -> HandlerRe
         serde_json::from_str::<serde_json::Value>(&body).is_ok(),
         "invalid list body"
     );
-    Ok(http::json_body_response(
-        lambda_http::http::StatusCode::OK,
-        body,
-    ))
+    Ok(body)
 }
 
 const VALID_TIERS_JSON: &str = r#"["comprehensive_support","multi_source_support","established_support","preliminary_evidence","minimal_evidence"]"#;

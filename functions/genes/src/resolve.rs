@@ -2,10 +2,10 @@
 //! id, NCBI gene id, UniProt accession (these three through the HGNC/UniProt annotations),
 //! approved symbol, then aliases / previous symbols / name. Several candidates -> ambiguous.
 
-use kgdb::cache::Namespace;
-use kgdb::http::{self, HandlerResult, Query};
-use kgdb::jsonapi::clip;
-use kgdb::{ApiError, AppState};
+use kgdb_web::cache::Namespace;
+use kgdb_web::http::{self, BodyResult, HandlerResult, Query};
+use kgdb_web::jsonapi::clip;
+use kgdb_web::{ApiError, AppState};
 use lambda_http::Request;
 use serde_json::json;
 use tokio_postgres::types::Type;
@@ -82,15 +82,13 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         )));
     }
     // The answer echoes the query as given, so the key is the exact (trimmed) query.
-    state
-        .cache
-        .respond(&state.pool, req, Namespace::GeneResolve, raw, || {
-            resolve(state, raw)
-        })
-        .await
+    http::cached(&state.cache, req, Namespace::GeneResolve, raw, || {
+        resolve(state, raw)
+    })
+    .await
 }
 
-async fn resolve(state: &AppState, raw: &str) -> HandlerResult {
+async fn resolve(state: &AppState, raw: &str) -> BodyResult {
     let client = state.pool.get().await?;
     let by_annotation = |source: &str, key: &str| {
         format!(
@@ -101,7 +99,7 @@ async fn resolve(state: &AppState, raw: &str) -> HandlerResult {
     let (sql, value, match_type) = match classify(raw) {
         Some(IdKind::Hgnc) => (
             "SELECT id, hgnc_id, approved_symbol FROM genes WHERE hgnc_id = $1".to_string(),
-            kgdb::evidence::normalize_hgnc_id(raw).unwrap_or_default(),
+            kgdb_core::normalize_hgnc_id(raw).unwrap_or_default(),
             "hgnc_id",
         ),
         Some(IdKind::Ensembl) => (
@@ -166,7 +164,7 @@ async fn resolve(state: &AppState, raw: &str) -> HandlerResult {
         ))),
         1 => {
             let c = &candidates[0];
-            Ok(http::json(&json!({
+            http::json_body(&json!({
                 "data": {
                     "type": "gene",
                     "id": c.id.to_string(),
@@ -178,9 +176,9 @@ async fn resolve(state: &AppState, raw: &str) -> HandlerResult {
                     }
                 },
                 "meta": {"ambiguous": false, "query": raw}
-            })))
+            }))
         }
-        _ => Ok(http::json(&json!({
+        _ => http::json_body(&json!({
             "data": null,
             "meta": {
                 "ambiguous": true,
@@ -191,7 +189,7 @@ async fn resolve(state: &AppState, raw: &str) -> HandlerResult {
                     "approved_symbol": c.approved_symbol,
                 })).collect::<Vec<_>>(),
             }
-        }))),
+        })),
     }
 }
 

@@ -2,7 +2,7 @@
 //! Invoked by hand after `sam deploy` (`aws lambda invoke --function-name <MigrateFunction>`),
 //! never on a schedule and never from another function's cold start.
 
-use kgdb::AppState;
+use kgdb_store::DbPool;
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
@@ -14,13 +14,13 @@ pub struct MigrateReport {
 }
 
 /// Any payload triggers the migration; the payload itself is ignored.
-pub async fn handle(state: &AppState, _event: LambdaEvent<Value>) -> Result<MigrateReport, Error> {
-    let mut client = state.pool.get().await?;
+pub async fn handle(pool: &DbPool, _event: LambdaEvent<Value>) -> Result<MigrateReport, Error> {
+    let mut client = pool.get().await?;
     // Migrations run in explicit transactions, so they need the inner client.
-    let applied = kgdb::migrate::run(&mut client).await?;
+    let applied = kgdb_store::migrate::run(&mut client).await?;
     tracing::info!(applied = applied.len(), "migrations applied");
     Ok(MigrateReport {
         applied,
-        schema_version: kgdb::migrate::MIGRATIONS.len(),
+        schema_version: kgdb_store::migrate::MIGRATIONS.len(),
     })
 }

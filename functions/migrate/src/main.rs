@@ -5,11 +5,11 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    kgdb::telemetry::init_lambda();
-    let state = kgdb::AppState::from_env()?;
+    lambda_runtime::tracing::init_default_subscriber();
+    let pool = kgdb_store::db::build_pool(&kgdb_store::Config::from_env())?;
     run(service_fn(|event: LambdaEvent<Value>| {
-        let state = &state;
-        async move { kgdb_fn_migrate::handle(state, event).await }
+        let pool = &pool;
+        async move { kgdb_fn_migrate::handle(pool, event).await }
     }))
     .await
 }

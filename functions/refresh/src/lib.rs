@@ -1,10 +1,10 @@
 //! Refresh function: an EventBridge schedule rule invokes it, it refreshes every materialized
-//! view and bumps the data version (`kgdb::refresh::refresh_all`).
+//! view and bumps the data version (`kgdb_store::refresh::refresh_all`).
 //!
 //! The rule has no `Input`, so the payload is the full scheduled-event envelope
 //! (`"detail-type": "Scheduled Event"`, `"detail": {}`) and the handler is typed as
 //! `EventBridgeEvent<Value>`; a rule *with* `Input` would deliver only that JSON and fail to
-//! deserialize (serverless-notes B2, aws-lambda-rust-runtime issue #1064).
+//! deserialize (aws-lambda-rust-runtime issue #1064).
 //!
 //! Failures are returned as Lambda errors, never panics, so the asynchronous-invoke retries and
 //! the dead-letter target apply. The refresh is one transaction: a failed run rolls back and the
@@ -13,9 +13,9 @@
 use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use kgdb::AppState;
-use kgdb::db::DbError;
-use kgdb::refresh::{RefreshReport, refresh_all};
+use kgdb_store::DbPool;
+use kgdb_store::db::DbError;
+use kgdb_store::refresh::{RefreshReport, refresh_all};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 
@@ -92,7 +92,7 @@ fn budget(deadline_ms: u64) -> Option<Duration> {
 
 /// Entry point of the function.
 pub async fn handle(
-    state: &AppState,
+    pool: &DbPool,
     event: LambdaEvent<ScheduledEvent>,
 ) -> Result<RefreshOutcome, RefreshError> {
     let (payload, context) = event.into_parts();
@@ -103,7 +103,7 @@ pub async fn handle(
         detail_type = %payload.detail_type,
         "refresh triggered"
     );
-    let result = run(state, context.deadline).await;
+    let result = run(pool, context.deadline).await;
     match &result {
         Ok(report) => tracing::info!(
             data_version = report.data_version,
@@ -120,8 +120,8 @@ pub async fn handle(
     })
 }
 
-async fn run(state: &AppState, deadline_ms: u64) -> Result<RefreshReport, RefreshError> {
-    let mut client = state.pool.get().await.map_err(DbError::from)?;
+async fn run(pool: &DbPool, deadline_ms: u64) -> Result<RefreshReport, RefreshError> {
+    let mut client = pool.get().await.map_err(DbError::from)?;
     let Some(budget) = budget(deadline_ms) else {
         return Ok(refresh_all(&mut client).await.map_err(DbError::from)?);
     };

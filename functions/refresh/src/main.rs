@@ -5,11 +5,11 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    kgdb::telemetry::init_lambda();
-    let state = kgdb::AppState::from_env()?;
+    lambda_runtime::tracing::init_default_subscriber();
+    let pool = kgdb_store::db::build_pool(&kgdb_store::Config::from_env())?;
     run(service_fn(|event: LambdaEvent<ScheduledEvent>| {
-        let state = &state;
-        async move { kgdb_fn_refresh::handle(state, event).await }
+        let pool = &pool;
+        async move { kgdb_fn_refresh::handle(pool, event).await }
     }))
     .await
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kgdb_core::vocab::SourceName;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -30,14 +31,8 @@ pub struct SourceDistribution {
 
 /// The chart each source is drawn as, and the name of its "largest category" field.
 fn chart(source: &str) -> Option<(&'static str, Option<&'static str>)> {
-    Some(match source {
-        "PanelApp" => ("panel_histogram", Some("max_panels")),
-        "PubTator" | "Literature" => ("publication_histogram", Some("max_publications")),
-        "DiagnosticPanels" => ("provider_histogram", Some("max_providers")),
-        "HPO" => ("hpo_term_histogram", None),
-        "ClinGen" | "GenCC" => ("classification_donut", None),
-        _ => return None,
-    })
+    let chart = SourceName::parse(source)?.info().chart;
+    Some((chart.visualization, chart.max_field))
 }
 
 /// `present`: the sources with at least one selected gene, in name order; `rows`: their

@@ -1,5 +1,5 @@
 //! Statistics function: the dashboard's `GET /api/statistics/{source-overlaps,
-//! source-distributions, evidence-composition, summary}` (original-system.md §1.5).
+//! source-distributions, evidence-composition, summary}` (docs/api.md).
 //!
 //! Nothing is aggregated over evidence per request: every number is a sum over a few hundred
 //! rows of the materialized views of migration 0003, selected by tier bucket. The reads of a
@@ -13,9 +13,9 @@ pub mod read;
 
 use std::time::Instant;
 
-use kgdb::cache::Namespace;
-use kgdb::http::{self, HandlerResult, Query, route_of};
-use kgdb::{ApiError, AppState};
+use kgdb_web::cache::Namespace;
+use kgdb_web::http::{self, BodyResult, Query, route_of};
+use kgdb_web::{ApiError, AppState};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -32,11 +32,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             match cache_material(route, &req) {
                 Err(e) => Err(e),
                 Ok(material) => {
-                    let compute = || dispatch(state, &req, route);
-                    state
-                        .cache
-                        .respond(&state.pool, &req, Namespace::Statistics, &material, compute)
-                        .await
+                    let render = || dispatch(state, &req, route);
+                    http::cached(&state.cache, &req, Namespace::Statistics, &material, render).await
                 }
             }
         }
@@ -44,7 +41,7 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
     http::finish(&req, result)
 }
 
-async fn dispatch(state: &AppState, req: &Request, route: &str) -> HandlerResult {
+async fn dispatch(state: &AppState, req: &Request, route: &str) -> BodyResult {
     match route {
         "/api/statistics/source-overlaps" => source_overlaps(state, req).await,
         "/api/statistics/source-distributions" => source_distributions(state, req).await,
@@ -81,7 +78,7 @@ fn envelope(
     started: Instant,
     data_version: String,
     extra: Map<String, Value>,
-) -> HandlerResult {
+) -> BodyResult {
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     let mut meta = Map::new();
     meta.insert(
@@ -100,10 +97,10 @@ fn envelope(
     meta.insert("data_version".into(), json!(data_version));
     meta.insert("visualization_type".into(), json!(visualization_type));
     meta.extend(extra);
-    Ok(http::json(&json!({"data": data, "meta": meta})))
+    http::json_body(&json!({"data": data, "meta": meta}))
 }
 
-async fn source_overlaps(state: &AppState, req: &Request) -> HandlerResult {
+async fn source_overlaps(state: &AppState, req: &Request) -> BodyResult {
     let started = Instant::now();
     let query = Query::of(req);
     let filters = Filters::parse(&query)?;
@@ -128,7 +125,7 @@ async fn source_overlaps(state: &AppState, req: &Request) -> HandlerResult {
     )
 }
 
-async fn source_distributions(state: &AppState, req: &Request) -> HandlerResult {
+async fn source_distributions(state: &AppState, req: &Request) -> BodyResult {
     let started = Instant::now();
     let filters = Filters::parse(&Query::of(req))?;
     let buckets = filters.buckets();
@@ -157,7 +154,7 @@ async fn source_distributions(state: &AppState, req: &Request) -> HandlerResult 
     )
 }
 
-async fn evidence_composition(state: &AppState, req: &Request) -> HandlerResult {
+async fn evidence_composition(state: &AppState, req: &Request) -> BodyResult {
     let started = Instant::now();
     let filters = Filters::parse(&Query::of(req))?;
     // Composition counts genes of gene_scores only (as the original, which joined it).
@@ -214,7 +211,7 @@ struct Summary {
 
 /// The MCP's dashboard summary. It takes the same filters as the other routes (defaults as
 /// the original, which took none); the pairwise overlaps are always unfiltered.
-async fn summary(state: &AppState, req: &Request) -> HandlerResult {
+async fn summary(state: &AppState, req: &Request) -> BodyResult {
     let started = Instant::now();
     let filters = Filters::parse(&Query::of(req))?;
     let buckets = filters.buckets();

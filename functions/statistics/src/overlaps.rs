@@ -8,7 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use kgdb::vocab::SourceName;
+use kgdb_core::vocab::SourceName;
 use serde::Serialize;
 
 /// One row of `source_combination_stats` (summed or not over tier buckets).
@@ -52,7 +52,7 @@ pub struct Overlaps {
 
 impl Overlaps {
     /// Genes found in exactly one of the selected sources (the original reported the number
-    /// of one-source combinations here instead: original-system.md §9 #5).
+    /// of one-source combinations here instead; README, deviations).
     pub fn single_source_genes(&self) -> i64 {
         self.intersections
             .iter()

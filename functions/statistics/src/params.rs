@@ -1,9 +1,9 @@
 //! Query parameters of the statistics routes and the tier buckets they select.
 
-use kgdb::ApiError;
-use kgdb::http::Query;
-use kgdb::jsonapi::clip;
-use kgdb::vocab::{SourceName, VALID_TIERS};
+use kgdb_core::vocab::{SourceName, VALID_TIERS};
+use kgdb_web::ApiError;
+use kgdb_web::http::Query;
+use kgdb_web::jsonapi::clip;
 
 /// Bucket of genes with a score of 0 (`gene_scores.evidence_tier`).
 pub const NO_EVIDENCE: &str = "no_evidence";
@@ -71,7 +71,7 @@ impl Filters {
     }
 }
 
-pub use kgdb::jsonapi::parse_bool;
+pub use kgdb_web::jsonapi::parse_bool;
 
 /// Comma list of tiers; empty items are ignored, an unknown tier is a 422 (as the original).
 pub fn parse_tiers(raw: &str) -> Result<Vec<&'static str>, ApiError> {
@@ -106,7 +106,11 @@ pub fn parse_sources(values: &[&str]) -> Result<Vec<SourceName>, ApiError> {
                 return Err(ApiError::unprocessable(format!(
                     "sources: unknown source {:?}. Must be among: {}",
                     clip(raw),
-                    SourceName::ALL.map(SourceName::as_str).join(", ")
+                    SourceName::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }

@@ -1,7 +1,7 @@
 //! System function: `GET /health` (database reachable?) and `GET /version`.
 
-use kgdb::http::{self, HandlerResult, route_of};
-use kgdb::{ApiError, AppState, SERVICE_NAME, VERSION};
+use kgdb_web::http::{self, HandlerResult, route_of};
+use kgdb_web::{ApiError, AppState, SERVICE_NAME, VERSION};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;

@@ -183,7 +183,7 @@ mod tests {
             .unwrap();
         assert_eq!(sizes, vec!["5", "7"]);
         assert_eq!(req.uri().host(), Some("127.0.0.1"));
-        assert_eq!(kgdb::http::route_of(&req), "/api/genes/{gene_symbol}");
+        assert_eq!(kgdb_web::http::route_of(&req), "/api/genes/{gene_symbol}");
     }
 
     #[test]

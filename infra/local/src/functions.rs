@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use kgdb::AppState;
+use kgdb_web::AppState;
 use lambda_http::{Body, Request, Response};
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;

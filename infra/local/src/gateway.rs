@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use kgdb::{ApiError, AppState};
+use kgdb_web::{ApiError, AppState};
 use lambda_http::Body;
 use tokio::net::TcpListener;
 

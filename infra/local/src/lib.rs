@@ -5,6 +5,7 @@ pub mod apigw;
 pub mod database;
 pub mod functions;
 pub mod gateway;
+pub mod ingest;
 pub mod router;
 pub mod runtime_api;
 pub mod template;

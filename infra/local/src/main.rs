@@ -6,12 +6,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kgdb::config::Config;
-use kgdb::evidence::snapshot::SnapshotDir;
-use kgdb::evidence::writer::{WriteMode, ingest};
 use kgdb_local::database::{connect, ensure_database};
 use kgdb_local::gateway::{Gateway, serve};
+use kgdb_local::ingest::ingest_snapshot;
 use kgdb_local::template;
+use kgdb_store::config::Config;
 
 const USAGE: &str = "usage: kgdb-local [up|setup|migrate|ingest|refresh|serve|routes] [--host H] [--port N] [--template PATH] [--snapshots DIR]
 
@@ -36,7 +35,7 @@ fn parse_args() -> Result<Options, String> {
             .and_then(|p| p.parse().ok())
             .unwrap_or(3000),
         template: template::repo_template_path(),
-        snapshots: SnapshotDir::in_repo().root,
+        snapshots: kgdb_sources::files::SnapshotDir::in_repo().root,
     };
     let mut command_seen = false;
     while let Some(arg) = args.next() {
@@ -65,7 +64,7 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() {
-    kgdb::telemetry::init_local();
+    kgdb_web::telemetry::init_local();
     let options = match parse_args() {
         Ok(o) => o,
         Err(message) => {
@@ -98,7 +97,7 @@ async fn run(options: Options) -> Result<(), AnyError> {
         "ingest" => ingest_snapshots(&url, &options).await,
         "refresh" => {
             let mut client = connect(&url).await?;
-            let report = kgdb::refresh::refresh_all(&mut client).await?;
+            let report = kgdb_store::refresh::refresh_all(&mut client).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
@@ -123,7 +122,7 @@ async fn setup(url: &str, options: &Options) -> Result<(), AnyError> {
 
 async fn migrate(url: &str) -> Result<(), AnyError> {
     let mut client = connect(url).await?;
-    let applied = kgdb::migrate::run(&mut client).await?;
+    let applied = kgdb_store::migrate::run(&mut client).await?;
     if applied.is_empty() {
         eprintln!("==> schema is up to date");
     } else {
@@ -137,15 +136,15 @@ async fn ingest_snapshots(url: &str, options: &Options) -> Result<(), AnyError> 
         "==> ingesting the bundled real data from {}",
         options.snapshots.display()
     );
-    let mut client = connect(url).await?;
-    let sources = SnapshotDir::new(&options.snapshots).sources();
-    let report = ingest(&mut client, &sources, WriteMode::Replace).await?;
+    let report = ingest_snapshot(url, &options.snapshots).await?;
     for outcome in &report.sources {
-        match (&outcome.stats, &outcome.error) {
+        match (&outcome.report, &outcome.error) {
             (Some(s), _) => eprintln!(
-                "    {:17} {:5} genes  (+{} new, {} updated, {} unchanged, {} removed)",
+                "    {:17} {:5} genes from {} chunk{} (+{} new, {} updated, {} unchanged, {} removed)",
                 outcome.source,
                 s.records,
+                s.chunks,
+                if s.chunks == 1 { "" } else { "s" },
                 s.evidence_inserted,
                 s.evidence_updated,
                 s.evidence_unchanged,
@@ -155,12 +154,10 @@ async fn ingest_snapshots(url: &str, options: &Options) -> Result<(), AnyError> 
             _ => {}
         }
     }
-    if let Some(refresh) = &report.refresh {
-        eprintln!(
-            "==> views refreshed in {} ms; data version {}",
-            refresh.total_millis, refresh.data_version
-        );
-    }
+    eprintln!(
+        "==> views refreshed in {} ms; data version {}",
+        report.refresh.total_millis, report.refresh.data_version
+    );
     let failed: Vec<&str> = report.failed().map(|o| o.source.as_str()).collect();
     if !failed.is_empty() {
         return Err(format!("sources failed: {}", failed.join(", ")).into());
@@ -173,7 +170,7 @@ async fn serve_api(config: Config, options: &Options) -> Result<(), AnyError> {
     let addr = format!("{}:{}", options.host, options.port);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
-    let state = kgdb::AppState::new(config)?;
+    let state = kgdb_web::AppState::new(config)?;
     ensure_cache_table(&state).await?;
     let gateway = Arc::new(Gateway::new(routes, state, local.to_string())?);
     let base = format!("http://{local}");
@@ -205,7 +202,7 @@ async fn serve_api(config: Config, options: &Options) -> Result<(), AnyError> {
 
 /// With an emulator endpoint (moto), creates the L2 table if it does not exist yet; against real
 /// AWS the table belongs to the stack and is never created here.
-async fn ensure_cache_table(state: &kgdb::AppState) -> Result<(), AnyError> {
+async fn ensure_cache_table(state: &kgdb_web::AppState) -> Result<(), AnyError> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };

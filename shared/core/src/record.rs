@@ -1,26 +1,9 @@
-//! Evidence pipeline: a source produces normalized per-gene records; one writer upserts them
-//! transactionally; a refresh publishes them to the read models.
-//!
-//! The per-source modules own the `evidence_data` shape of their source (what the scoring
-//! views count) and a reader of the bundled snapshot. Live fetchers produce the same records
-//! through the same builders, so offline and online data cannot drift apart.
-
-pub mod classifications;
-pub mod diagnostic_panels;
-pub mod hpo;
-pub mod literature;
-pub mod panelapp;
-pub mod pubtator;
-pub mod snapshot;
-pub mod writer;
+//! One gene's evidence from one source, as the store receives it, and the gene-key helpers.
 
 use chrono::NaiveDate;
-use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::vocab::SourceName;
-
-/// One gene's evidence from one source.
+/// One gene's evidence from one source, with `evidence_data` already rendered to JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceRecord {
     /// `HGNC:<n>`, the gene key.
@@ -30,35 +13,9 @@ pub struct EvidenceRecord {
     pub reported_symbols: Vec<String>,
     /// Human summary, e.g. `PanelApp (UK, Australia): 4 panels`.
     pub source_detail: String,
-    /// Source-specific JSON; the scoring views read its counted keys.
+    /// The source's typed model rendered to JSON; the scoring views read its counted keys.
     pub evidence_data: Value,
     pub evidence_date: Option<NaiveDate>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("{source_name}: cannot read {path}: {message}")]
-    Read {
-        source_name: SourceName,
-        path: String,
-        message: String,
-    },
-    #[error("{source_name}: malformed input: {message}")]
-    Malformed {
-        source_name: SourceName,
-        message: String,
-    },
-    #[error("{source_name}: fetch failed: {message}")]
-    Fetch {
-        source_name: SourceName,
-        message: String,
-    },
-}
-
-/// A producer of evidence records: a live API client or a bundled snapshot.
-pub trait EvidenceSource: Send + Sync {
-    fn name(&self) -> SourceName;
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<EvidenceRecord>, SourceError>>;
 }
 
 /// `2707`, `HGNC:2707` or `hgnc:2707` -> `HGNC:2707`; anything else is not an HGNC id.
@@ -74,7 +31,7 @@ pub fn normalize_hgnc_id(raw: &str) -> Option<String> {
 }
 
 /// Sorted, de-duplicated strings.
-pub(crate) fn sorted_unique<I: IntoIterator<Item = String>>(items: I) -> Vec<String> {
+pub fn sorted_unique<I: IntoIterator<Item = String>>(items: I) -> Vec<String> {
     let mut v: Vec<String> = items.into_iter().collect();
     v.sort();
     v.dedup();

@@ -1,22 +1,19 @@
-//! GenCC and ClinGen: curated gene-disease validity classifications.
+//! What ClinGen and GenCC share: classification weights, their ranking, and the snapshot's
+//! summary-column format.
 //!
-//! Both are scored by their best classification (weights in the `kgdb_classification_weight`
-//! SQL function; the original took ClinGen's *first* element of an unordered set).
-//! GenCC `evidence_data`: `submissions:[{classification, disease_name, mondo_id,
-//! mode_of_inheritance, submitter}]`, `classifications[]` (best first), `diseases[]`,
-//! `modes_of_inheritance[]`, `submitters[]`, `submission_count`, `max_classification_weight`.
-//! ClinGen `evidence_data`: `validities:[...]`, `classifications[]` (best first),
-//! `assertion_count`, `validity_count`, `diseases[]`, `modes_of_inheritance[]`, `max_classification_weight`.
+//! Both are scored by their best classification; the weights mirror
+//! `kgdb_classification_weight` in SQL (a test in this crate checks the ranking, the integration
+//! tests check SQL against these weights). The original took ClinGen's *first* element of an
+//! unordered set.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use kgdb_core::pipeline::SourceError;
+use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
+use serde::Deserialize;
 
-use super::snapshot::{SnapshotDir, read_gz_csv};
-use super::{EvidenceRecord, EvidenceSource, SourceError, normalize_hgnc_id, sorted_unique};
-use crate::vocab::SourceName;
+use crate::files::for_each_gz_csv_row;
 
 /// Scoring weight of a classification; mirrors `kgdb_classification_weight` in SQL.
 pub fn classification_weight(source: SourceName, classification: &str) -> f64 {
@@ -35,16 +32,35 @@ pub fn classification_weight(source: SourceName, classification: &str) -> f64 {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Distinct classifications, strongest first (ties alphabetical).
+pub fn ranked<'a>(source: SourceName, classes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut classes = sorted_unique(classes.into_iter().map(str::to_string));
+    classes.sort_by(|a, b| {
+        classification_weight(source, b)
+            .total_cmp(&classification_weight(source, a))
+            .then_with(|| a.cmp(b))
+    });
+    classes
+}
+
+/// The best weight among classifications (0 for none).
+pub fn max_weight<'a>(source: SourceName, classes: impl IntoIterator<Item = &'a str>) -> f64 {
+    classes
+        .into_iter()
+        .map(|c| classification_weight(source, c))
+        .fold(0.0, f64::max)
+}
+
+/// One gene-disease assertion of the snapshot's summary columns.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Assertion {
     pub classification: String,
     pub disease_name: String,
     pub mondo_id: Option<String>,
     pub mode_of_inheritance: Option<String>,
-    pub submitter: Option<String>,
 }
 
-/// Parses the snapshot's summary column: items joined by ` | `, each
+/// Parses a summary column: items joined by ` | `, each
 /// `Class[, Class...] (disease name[MONDO:n]-inheritance)`; one assertion per class.
 pub fn parse_summary(raw: &str) -> Option<Vec<Assertion>> {
     let raw = raw.trim();
@@ -76,102 +92,17 @@ pub fn parse_summary(raw: &str) -> Option<Vec<Assertion>> {
                 mode_of_inheritance: Some(moi.trim())
                     .filter(|m| !m.is_empty())
                     .map(str::to_string),
-                submitter: None,
             });
         }
     }
     Some(out)
 }
 
-/// Distinct classifications, strongest first (ties alphabetical).
-fn ranked_classifications(source: SourceName, assertions: &[Assertion]) -> Vec<String> {
-    let mut classes = sorted_unique(assertions.iter().map(|a| a.classification.clone()));
-    classes.sort_by(|a, b| {
-        classification_weight(source, b)
-            .total_cmp(&classification_weight(source, a))
-            .then_with(|| a.cmp(b))
-    });
-    classes
-}
-
-fn max_weight(source: SourceName, assertions: &[Assertion]) -> f64 {
-    assertions
-        .iter()
-        .map(|a| classification_weight(source, &a.classification))
-        .fold(0.0, f64::max)
-}
-
-pub fn build_gencc_record(
-    hgnc_id: String,
-    approved_symbol: String,
-    assertions: Vec<Assertion>,
-    date: Option<chrono::NaiveDate>,
-) -> EvidenceRecord {
-    let source = SourceName::GenCC;
-    let classifications = ranked_classifications(source, &assertions);
-    let detail = format!(
-        "GenCC: {} submissions ({})",
-        assertions.len(),
-        classifications
-            .first()
-            .map(String::as_str)
-            .unwrap_or("none")
-    );
-    EvidenceRecord {
-        evidence_data: json!({
-            "hgnc_id": hgnc_id,
-            "submissions": assertions,
-            "classifications": classifications,
-            "diseases": sorted_unique(assertions.iter().map(|a| a.disease_name.clone())),
-            "modes_of_inheritance": sorted_unique(assertions.iter().filter_map(|a| a.mode_of_inheritance.clone())),
-            "submitters": sorted_unique(assertions.iter().filter_map(|a| a.submitter.clone())),
-            "submission_count": assertions.len(),
-            "max_classification_weight": max_weight(source, &assertions),
-            "last_updated": date,
-        }),
-        hgnc_id,
-        reported_symbols: vec![approved_symbol.clone()],
-        approved_symbol,
-        source_detail: detail,
-        evidence_date: date,
-    }
-}
-
-pub fn build_clingen_record(
-    hgnc_id: String,
-    approved_symbol: String,
-    assertions: Vec<Assertion>,
-    date: Option<chrono::NaiveDate>,
-) -> EvidenceRecord {
-    let source = SourceName::ClinGen;
-    let classifications = ranked_classifications(source, &assertions);
-    let detail = format!(
-        "ClinGen: {} validit{} ({})",
-        assertions.len(),
-        if assertions.len() == 1 { "y" } else { "ies" },
-        classifications
-            .first()
-            .map(String::as_str)
-            .unwrap_or("none")
-    );
-    EvidenceRecord {
-        evidence_data: json!({
-            "hgnc_id": hgnc_id,
-            "validities": assertions,
-            "classifications": classifications,
-            "diseases": sorted_unique(assertions.iter().map(|a| a.disease_name.clone())),
-            "modes_of_inheritance": sorted_unique(assertions.iter().filter_map(|a| a.mode_of_inheritance.clone())),
-            "assertion_count": assertions.len(),
-            "validity_count": assertions.len(),
-            "max_classification_weight": max_weight(source, &assertions),
-            "last_updated": date,
-        }),
-        hgnc_id,
-        reported_symbols: vec![approved_symbol.clone()],
-        approved_symbol,
-        source_detail: detail,
-        evidence_date: date,
-    }
+/// A gene of the annotated high-evidence table with its parsed assertions.
+pub struct AnnotatedGene {
+    pub hgnc_id: String,
+    pub approved_symbol: String,
+    pub assertions: Vec<Assertion>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,16 +113,16 @@ struct AnnotatedRow {
     clingen_summary: String,
 }
 
-/// Reads one summary column of the annotated high-evidence table.
-fn read_column(dir: &SnapshotDir, source: SourceName) -> Result<Vec<EvidenceRecord>, SourceError> {
-    let rows: Vec<AnnotatedRow> = read_gz_csv(
-        source,
-        &dir.kidney_genetics("C_high_evidence_annotated_csv_table"),
-    )?;
+/// Reads ClinGen's or GenCC's summary column of `C_high_evidence_annotated_csv_table`
+/// (genes without an assertion are left out; one entry per gene).
+pub fn read_annotated_column(
+    source: SourceName,
+    path: &Path,
+) -> Result<Vec<AnnotatedGene>, SourceError> {
     let mut by_gene = BTreeMap::new();
-    for row in rows {
+    for_each_gz_csv_row(source, path, |row: AnnotatedRow| {
         let Some(hgnc_id) = normalize_hgnc_id(&row.hgnc_id) else {
-            continue;
+            return Ok(());
         };
         let raw = if source == SourceName::GenCC {
             &row.gencc_summary
@@ -199,61 +130,22 @@ fn read_column(dir: &SnapshotDir, source: SourceName) -> Result<Vec<EvidenceReco
             &row.clingen_summary
         };
         let assertions = parse_summary(raw).ok_or_else(|| SourceError::Malformed {
-            source_name: source,
+            source_name: Some(source),
             message: format!("unparsable summary for {}: {raw:?}", row.approved_symbol),
         })?;
-        if assertions.is_empty() {
-            continue;
+        if !assertions.is_empty() {
+            by_gene.insert(
+                hgnc_id.clone(),
+                AnnotatedGene {
+                    hgnc_id,
+                    approved_symbol: row.approved_symbol,
+                    assertions,
+                },
+            );
         }
-        let date = Some(SnapshotDir::snapshot_date());
-        let record = if source == SourceName::GenCC {
-            build_gencc_record(hgnc_id.clone(), row.approved_symbol, assertions, date)
-        } else {
-            build_clingen_record(hgnc_id.clone(), row.approved_symbol, assertions, date)
-        };
-        by_gene.insert(hgnc_id, record);
-    }
+        Ok(())
+    })?;
     Ok(by_gene.into_values().collect())
-}
-
-pub struct GenccSnapshot {
-    dir: SnapshotDir,
-}
-
-impl GenccSnapshot {
-    pub fn new(dir: SnapshotDir) -> Self {
-        Self { dir }
-    }
-}
-
-impl EvidenceSource for GenccSnapshot {
-    fn name(&self) -> SourceName {
-        SourceName::GenCC
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<EvidenceRecord>, SourceError>> {
-        Box::pin(async move { read_column(&self.dir, SourceName::GenCC) })
-    }
-}
-
-pub struct ClinGenSnapshot {
-    dir: SnapshotDir,
-}
-
-impl ClinGenSnapshot {
-    pub fn new(dir: SnapshotDir) -> Self {
-        Self { dir }
-    }
-}
-
-impl EvidenceSource for ClinGenSnapshot {
-    fn name(&self) -> SourceName {
-        SourceName::ClinGen
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<EvidenceRecord>, SourceError>> {
-        Box::pin(async move { read_column(&self.dir, SourceName::ClinGen) })
-    }
 }
 
 #[cfg(test)]
@@ -280,19 +172,15 @@ mod tests {
     }
 
     #[test]
-    fn clingen_scores_best_not_first() {
-        let a = parse_summary("Limited (a[MONDO:1]-AR) | Definitive (b[MONDO:2]-AD)").unwrap();
-        let r = build_clingen_record("HGNC:1".into(), "X".into(), a, None);
-        assert_eq!(r.evidence_data["classifications"][0], "Definitive");
-        assert_eq!(r.evidence_data["max_classification_weight"], 1.0);
-    }
-
-    #[test]
-    fn every_snapshot_summary_parses() {
-        let dir = SnapshotDir::in_repo();
-        let gencc = read_column(&dir, SourceName::GenCC).unwrap();
-        let clingen = read_column(&dir, SourceName::ClinGen).unwrap();
-        assert_eq!(gencc.len(), 566);
-        assert_eq!(clingen.len(), 261);
+    fn ranks_best_first() {
+        assert_eq!(
+            ranked(SourceName::ClinGen, ["Limited", "Definitive", "Limited"]),
+            vec!["Definitive", "Limited"]
+        );
+        assert_eq!(
+            max_weight(SourceName::GenCC, ["Supportive", "Limited"]),
+            0.5
+        );
+        assert_eq!(max_weight(SourceName::GenCC, []), 0.0);
     }
 }

@@ -1,14 +1,14 @@
-//! The bundled real data (`data/snapshots/`): file layout and readers shared by the sources.
+//! The bundled real data (`data/snapshots/`): where each file lives and streaming readers for
+//! them. Used by the snapshot fetchers only.
 
-use std::io::Read;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use flate2::read::GzDecoder;
+use kgdb_core::SourceName;
+use kgdb_core::pipeline::SourceError;
 use serde::Deserialize;
-
-use super::{EvidenceSource, SourceError};
-use crate::vocab::SourceName;
 
 /// Date of the kidney-genetics v1 snapshot.
 pub const KIDNEY_GENETICS_DATE: &str = "2024-05-14";
@@ -25,7 +25,7 @@ impl SnapshotDir {
 
     /// `data/snapshots` of the repository (for tools run from a checkout).
     pub fn in_repo() -> Self {
-        Self::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/snapshots"))
+        Self::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/snapshots"))
     }
 
     pub fn kidney_genetics(&self, stem: &str) -> PathBuf {
@@ -40,21 +40,6 @@ impl SnapshotDir {
 
     pub fn snapshot_date() -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 5, 14).unwrap_or_default()
-    }
-
-    /// The seven evidence sources read from the snapshot, in ingest order.
-    pub fn sources(&self) -> Vec<Box<dyn EvidenceSource>> {
-        vec![
-            Box::new(super::panelapp::PanelAppSnapshot::new(self.clone())),
-            Box::new(super::classifications::ClinGenSnapshot::new(self.clone())),
-            Box::new(super::classifications::GenccSnapshot::new(self.clone())),
-            Box::new(super::hpo::HpoSnapshot::new(self.clone())),
-            Box::new(super::pubtator::PubTatorSnapshot::new(self.clone())),
-            Box::new(super::diagnostic_panels::DiagnosticPanelsSnapshot::new(
-                self.clone(),
-            )),
-            Box::new(super::literature::LiteratureSnapshot::new(self.clone())),
-        ]
     }
 }
 
@@ -82,29 +67,46 @@ pub fn split_list(raw: &str, sep: &str) -> Vec<String> {
         .collect()
 }
 
-/// Reads a gzipped CSV with a header row into typed rows.
+fn read_error(source: SourceName, path: &Path, message: impl ToString) -> SourceError {
+    SourceError::Read {
+        source_name: Some(source),
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn malformed(source: SourceName, path: &Path, message: impl std::fmt::Display) -> SourceError {
+    SourceError::Malformed {
+        source_name: Some(source),
+        message: format!("{}: {message}", path.display()),
+    }
+}
+
+/// Streams a gzipped CSV with a header row as typed rows (decoded on the fly, never held whole).
+pub fn for_each_gz_csv_row<T: for<'de> Deserialize<'de>>(
+    source: SourceName,
+    path: &Path,
+    mut each: impl FnMut(T) -> Result<(), SourceError>,
+) -> Result<(), SourceError> {
+    let file = std::fs::File::open(path).map_err(|e| read_error(source, path, e))?;
+    let mut reader = csv::Reader::from_reader(BufReader::new(GzDecoder::new(file)));
+    for row in reader.deserialize::<T>() {
+        each(row.map_err(|e| malformed(source, path, e))?)?;
+    }
+    Ok(())
+}
+
+/// Reads a gzipped CSV into typed rows.
 pub fn read_gz_csv<T: for<'de> Deserialize<'de>>(
     source: SourceName,
     path: &Path,
 ) -> Result<Vec<T>, SourceError> {
-    let read_err = |message: String| SourceError::Read {
-        source_name: source,
-        path: path.display().to_string(),
-        message,
-    };
-    let file = std::fs::File::open(path).map_err(|e| read_err(e.to_string()))?;
-    let mut text = String::new();
-    GzDecoder::new(file)
-        .read_to_string(&mut text)
-        .map_err(|e| read_err(e.to_string()))?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    reader
-        .deserialize()
-        .collect::<Result<Vec<T>, _>>()
-        .map_err(|e| SourceError::Malformed {
-            source_name: source,
-            message: format!("{}: {e}", path.display()),
-        })
+    let mut rows = Vec::new();
+    for_each_gz_csv_row(source, path, |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 /// Reads a JSON file into a typed value.
@@ -112,30 +114,37 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(
     source: SourceName,
     path: &Path,
 ) -> Result<T, SourceError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SourceError::Read {
-        source_name: source,
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| SourceError::Malformed {
-        source_name: source,
-        message: format!("{}: {e}", path.display()),
-    })
+    let file = std::fs::File::open(path).map_err(|e| read_error(source, path, e))?;
+    serde_json::from_reader(BufReader::new(file)).map_err(|e| malformed(source, path, e))
 }
 
-/// The `*.json` files of a folder, sorted by name so ingest order is stable.
-pub fn json_files(source: SourceName, dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| SourceError::Read {
-        source_name: source,
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let mut files: Vec<PathBuf> = entries
+/// The stems of the `*.json` files of a folder, sorted so runs are planned in a stable order.
+pub fn json_stems(source: SourceName, dir: &Path) -> Result<Vec<String>, SourceError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| read_error(source, dir, e))?;
+    let mut stems: Vec<String> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
         .collect();
-    files.sort();
-    Ok(files)
+    stems.sort();
+    Ok(stems)
+}
+
+/// A file stem used as a chunk of a run: plain names only, so a chunk from a queue message
+/// cannot point outside the folder.
+pub fn checked_stem(source: SourceName, stem: &str) -> Result<&str, SourceError> {
+    let plain = !stem.is_empty()
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if plain {
+        Ok(stem)
+    } else {
+        Err(SourceError::Malformed {
+            source_name: Some(source),
+            message: format!("not a snapshot file name: {stem:?}"),
+        })
+    }
 }
 
 /// Date part of an ISO timestamp (`2025-08-01T10:00:00` -> 2025-08-01).

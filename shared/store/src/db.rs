@@ -1,6 +1,7 @@
 //! Postgres access that stays multiplexable behind RDS Proxy.
 //!
-//! Rules (serverless-notes B5): statements go through `query_typed*` (unnamed statement, one
+//! Rules (RDS Proxy pins a client to one database connection for the rest of its session
+//! after a named prepared statement or a session `SET`; docs/architecture.md): statements go through `query_typed*` (unnamed statement, one
 //! round trip, no pinning), never `prepare_cached`, never session `SET`; the pool recycles with
 //! `Fast` because `Clean` issues pinning statements.
 

@@ -18,17 +18,22 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "0001_core_schema.sql",
-        sql: include_str!("../../migrations/0001_core_schema.sql"),
+        sql: include_str!("../../../migrations/0001_core_schema.sql"),
     },
     Migration {
         version: 2,
         name: "0002_scoring_views.sql",
-        sql: include_str!("../../migrations/0002_scoring_views.sql"),
+        sql: include_str!("../../../migrations/0002_scoring_views.sql"),
     },
     Migration {
         version: 3,
         name: "0003_statistics_views.sql",
-        sql: include_str!("../../migrations/0003_statistics_views.sql"),
+        sql: include_str!("../../../migrations/0003_statistics_views.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_pipeline_seam.sql",
+        sql: include_str!("../../../migrations/0004_pipeline_seam.sql"),
     },
 ];
 
@@ -53,14 +58,25 @@ pub enum MigrateError {
     Db(#[from] tokio_postgres::Error),
 }
 
-/// FNV-1a of the file text: enough to notice an edited migration, no crypto crate needed.
+/// Checksums of this format cover statements only: full-line `--` comments are documentation
+/// and may be corrected after a migration was applied; any change to what runs is refused.
+const CHECKSUM_PREFIX: &str = "v2:";
+
+/// FNV-1a of the migration's statements (full-line comments and trailing spaces left out):
+/// enough to notice an edited migration, no crypto crate needed.
 pub fn checksum(sql: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in sql.as_bytes() {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    for line in sql
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim_start().starts_with("--"))
+    {
+        for byte in line.as_bytes().iter().chain(b"\n") {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
     }
-    format!("{hash:016x}")
+    format!("{CHECKSUM_PREFIX}{hash:016x}")
 }
 
 /// Applies pending migrations; returns the names applied by this call.
@@ -103,6 +119,18 @@ async fn apply_pending(client: &mut Client) -> Result<Vec<&'static str>, Migrate
     for migration in MIGRATIONS {
         let current = checksum(migration.sql);
         if let Some(recorded) = applied.get(&migration.version) {
+            if !recorded.starts_with(CHECKSUM_PREFIX) {
+                // Recorded by the first runner, whose checksum covered comments too; that runner
+                // verified it then. Record the statement checksum from now on.
+                tracing::warn!(migration = migration.name, "re-recording a legacy checksum");
+                client
+                    .execute_typed(
+                        "UPDATE schema_migrations SET checksum = $2 WHERE version = $1",
+                        &[(&migration.version, Type::INT4), (&current, Type::TEXT)],
+                    )
+                    .await?;
+                continue;
+            }
             if *recorded != current {
                 return Err(MigrateError::Changed {
                     name: migration.name.to_string(),
@@ -141,7 +169,7 @@ mod tests {
 
     #[test]
     fn every_migration_file_is_embedded_in_order() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .expect("migrations dir")
             .filter_map(|e| e.ok())
@@ -155,5 +183,23 @@ mod tests {
             assert_eq!(m.version as usize, i + 1);
             assert!(m.name.starts_with(&format!("{:04}_", m.version)));
         }
+    }
+
+    #[test]
+    fn checksums_ignore_comment_lines_but_not_statements() {
+        let sql = "-- why\nCREATE TABLE t (a int); -- trailing\n";
+        assert_eq!(
+            checksum(sql),
+            checksum("-- why, reworded\nCREATE TABLE t (a int); -- trailing  \n")
+        );
+        assert_ne!(
+            checksum(sql),
+            checksum("-- why\nCREATE TABLE t (b int); -- trailing\n")
+        );
+        assert_ne!(
+            checksum(sql),
+            checksum("CREATE TABLE t (a int); -- trailing changed\n")
+        );
+        assert!(checksum(sql).starts_with(CHECKSUM_PREFIX));
     }
 }

@@ -8,7 +8,7 @@ use lambda_http::Body;
 use lambda_http::http::{StatusCode, header};
 use serde::Serialize;
 
-use crate::db::DbError;
+use kgdb_store::DbError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {

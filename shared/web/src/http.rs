@@ -8,7 +8,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
+use crate::cache::{Cache, Namespace};
 use crate::error::ApiError;
+use crate::validators;
 
 /// The route a request was matched to, as written in `template.yaml` (`/api/genes/{gene_symbol}`).
 /// API Gateway REST passes it as the request context's resource path; requests without one
@@ -101,13 +103,18 @@ pub fn json<T: Serialize>(value: &T) -> Response<Body> {
 }
 
 pub fn json_status<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
-    match serde_json::to_string(value) {
+    match json_body(value) {
         Ok(body) => json_body_response(status, body),
-        Err(e) => {
-            tracing::error!(error = %e, "response serialization failed");
-            ApiError::internal().into_response()
-        }
+        Err(e) => e.into_response(),
     }
+}
+
+/// The JSON body of a serializable value (what a cached route renders).
+pub fn json_body<T: Serialize>(value: &T) -> BodyResult {
+    serde_json::to_string(value).map_err(|e| {
+        tracing::error!(error = %e, "response serialization failed");
+        ApiError::internal()
+    })
 }
 
 /// JSON response from an already serialized body, with the headers every response carries.
@@ -134,6 +141,34 @@ pub fn json_body_response(status: StatusCode, body: String) -> Response<Body> {
 /// Result type of a route handler: either a response or an API error to render.
 pub type HandlerResult = Result<Response<Body>, ApiError>;
 
+/// Result of rendering a cacheable route: the JSON body of its 200 answer, or an API error.
+pub type BodyResult = Result<String, ApiError>;
+
+/// Answers a cacheable GET: the body from `cache` (or `render`, see `Cache::get_or_render`),
+/// as a 200 or, when `If-None-Match` matches, a 304; both with `ETag`, `Cache-Control` and
+/// `X-Cache`. Errors of `render` are returned as they are, without validators.
+pub async fn cached<F, Fut>(
+    cache: &Cache,
+    req: &Request,
+    ns: Namespace,
+    material: &str,
+    render: F,
+) -> HandlerResult
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = BodyResult>,
+{
+    let cached = cache.get_or_render(ns, material, render).await?;
+    let (value, x_cache) = (cached.value, cached.outcome.as_str());
+    if validators::if_none_match_hits(req.headers(), &value.etag) {
+        cache.note_not_modified(ns);
+        return Ok(validators::not_modified(&value.etag, ns.max_age(), x_cache));
+    }
+    let mut response = json_body_response(StatusCode::OK, value.body.to_string());
+    validators::set_validators(response.headers_mut(), &value.etag, ns.max_age(), x_cache);
+    Ok(response)
+}
+
 /// Renders a handler result; errors become the JSON error body. Adds the request id header.
 pub fn finish(req: &Request, result: HandlerResult) -> Response<Body> {
     let mut response = result.unwrap_or_else(ApiError::into_response);
@@ -154,5 +189,60 @@ pub fn require_get(req: &Request) -> Result<(), ApiError> {
     match *req.method() {
         Method::GET | Method::HEAD => Ok(()),
         _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::CacheConfig;
+
+    fn get(if_none_match: Option<&str>) -> Request {
+        let mut builder = lambda_http::http::Request::builder().uri("/api/genes/PKD1");
+        if let Some(tag) = if_none_match {
+            builder = builder.header(header::IF_NONE_MATCH, tag);
+        }
+        builder.body(Body::Empty).unwrap()
+    }
+
+    async fn answer(cache: &Cache, req: &Request) -> Response<Body> {
+        let render = || async { Ok(r#"{"data":1}"#.to_string()) };
+        cached(cache, req, Namespace::GeneList, "k", render)
+            .await
+            .unwrap()
+    }
+
+    /// Without a data version the answer is a bypass, validators and 304 included.
+    #[tokio::test]
+    async fn cached_answers_carry_validators_and_honour_if_none_match() {
+        let cache = Cache::new(CacheConfig::from_vars(|_| None));
+        let ok = answer(&cache, &get(None)).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        let etag = ok.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert_eq!(etag, validators::etag_of(r#"{"data":1}"#));
+        assert_eq!(ok.headers()[header::CACHE_CONTROL], "public, max-age=60");
+        assert_eq!(ok.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(ok.headers()["x-cache"], "bypass");
+        assert!(matches!(ok.body(), Body::Text(t) if t == r#"{"data":1}"#));
+
+        let not_modified = answer(&cache, &get(Some(&format!("W/{etag}")))).await;
+        assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(not_modified.headers()[header::ETAG], etag.as_str());
+        assert_eq!(not_modified.headers()["x-cache"], "bypass");
+        let stats = cache.stats().await;
+        assert_eq!(stats.namespaces["gene_list"]["not_modified"], 1);
+
+        let changed = answer(&cache, &get(Some("\"old\""))).await;
+        assert_eq!(changed.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn render_errors_pass_through_without_validators() {
+        let cache = Cache::new(CacheConfig::from_vars(|_| None));
+        let result = cached(&cache, &get(None), Namespace::GeneDetail, "k", || async {
+            Err(ApiError::not_found("no such gene"))
+        })
+        .await;
+        assert_eq!(result.err().map(|e| e.status), Some(StatusCode::NOT_FOUND));
     }
 }

@@ -1,23 +1,17 @@
-//! Shared library of the kgdb Lambda functions.
+//! kgdb's HTTP layer for the API functions: one error format, request parsing, JSON:API paging,
+//! HTTP validators, the body cache and the state built once per cold start.
 //!
-//! Everything a route handler needs but does not own lives here: configuration, the Postgres
-//! pool (RDS Proxy friendly), the one JSON error format, request/response helpers, JSON:API
-//! paging, the vocabulary of the score (tiers, groups, sources), the migration runner, and the
-//! evidence pipeline (sources -> normalized records -> transactional writer -> view refresh).
+//! API functions depend on this crate, `kgdb-store` and `kgdb-core` only, so none of them links
+//! a source fetcher, a CSV parser or an HTTP client.
 
 pub mod cache;
-pub mod config;
-pub mod db;
 pub mod error;
-pub mod evidence;
 pub mod http;
 pub mod jsonapi;
-pub mod migrate;
-pub mod rds_iam;
-pub mod refresh;
+pub mod pg_version;
 pub mod state;
 pub mod telemetry;
-pub mod vocab;
+pub mod validators;
 
 pub use error::ApiError;
 pub use state::AppState;
@@ -30,7 +24,7 @@ pub const SERVICE_NAME: &str = "kidney-genetics-db";
 /// The `main` of an HTTP function: tracing, state built once per cold start, then the
 /// lambda_http runtime lending that state to every invocation of `handle`.
 ///
-/// `kgdb::http_function_main!(kgdb_fn_genes::handle);` in a function's `main.rs`.
+/// `kgdb_web::http_function_main!(kgdb_fn_genes::handle);` in a function's `main.rs`.
 #[macro_export]
 macro_rules! http_function_main {
     ($handle:path) => {

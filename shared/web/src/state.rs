@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use crate::cache::{Cache, CacheConfig};
-use crate::config::Config;
-use crate::db::{DbError, DbPool, build_pool};
+use crate::pg_version::PgDataVersion;
+use kgdb_store::Config;
+use kgdb_store::db::{DbError, DbPool, build_pool};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,10 +22,12 @@ impl AppState {
 
     pub fn with_cache(config: Config, cache: CacheConfig) -> Result<Self, DbError> {
         let pool = build_pool(&config)?;
+        // The cache learns of data changes through the version Postgres keeps.
+        let version = Arc::new(PgDataVersion::new(pool.clone()));
         Ok(Self {
             pool,
             config: Arc::new(config),
-            cache: Arc::new(Cache::new(cache)),
+            cache: Arc::new(Cache::with_version(cache, version)),
         })
     }
 

@@ -529,7 +529,7 @@ async fn trace(args: &Args) -> Result<(), String> {
 /// Round trip of one GetItem to the DynamoDB endpoint, without any kgdb work: the part of an
 /// L2 hit that is the emulator's (or the network's), not ours.
 async fn dynamo_rtt(args: &Args) -> Result<(), String> {
-    let mut config = kgdb::cache::CacheConfig::from_env();
+    let mut config = kgdb_web::cache::CacheConfig::from_env();
     config.l2_table = Some(
         args.get("--table")
             .ok_or("--table is required")?
@@ -541,7 +541,7 @@ async fn dynamo_rtt(args: &Args) -> Result<(), String> {
             .to_string(),
     );
     config.l2_timeout = Duration::from_secs(2);
-    let cache = kgdb::cache::Cache::new(config);
+    let cache = kgdb_web::cache::Cache::new(config);
     let l2 = cache.l2().await.ok_or("L2 not configured")?;
     let mut run = Run::default();
     for i in 0..520 {

@@ -1,20 +1,24 @@
-//! Literature (hybrid source): genes reported in curated kidney-genetics publications,
-//! ingested from the curated publication files (the original's upload format).
+//! Literature (hybrid source): genes reported in curated kidney-genetics publications, from
+//! curated publication files (the original's upload format).
 //!
-//! `evidence_data`: `publications[]` (PMIDs), `publication_details{pmid:{title, authors,
-//! journal, publication_date, url, doi}}`, `publication_count`. The score counts publications.
+//! One chunk per publication; a gene named by several publications is joined when the run
+//! completes.
+
+pub mod model;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 
-use futures::future::BoxFuture;
+use chrono::NaiveDate;
+use kgdb_core::pipeline::{EvidenceModel, GeneEvidence, GeneRef, Source, SourceError};
+use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::snapshot::{SnapshotDir, iso_date, json_files, read_json};
-use super::{EvidenceRecord, EvidenceSource, SourceError, normalize_hgnc_id, sorted_unique};
-use crate::vocab::SourceName;
+pub use model::{LiteratureEvidence, PublicationDetail};
 
-const SOURCE: SourceName = SourceName::Literature;
+/// One publication's file, by its stem (`literature_pmid_26862157`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publication(pub String);
 
 /// A publication file (`literature/literature_pmid_<n>.json`).
 #[derive(Debug, Deserialize)]
@@ -37,7 +41,7 @@ pub struct PublicationFile {
     pub genes: Vec<PublicationGene>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PublicationGene {
     pub symbol: String,
     #[serde(default)]
@@ -46,123 +50,65 @@ pub struct PublicationGene {
     pub reported_as: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct PublicationDetail<'a> {
-    title: &'a Option<String>,
-    authors: &'a [String],
-    journal: &'a Option<String>,
-    publication_date: &'a Option<String>,
-    url: &'a Option<String>,
-    doi: &'a Option<String>,
+/// A gene as one publication reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneInPublication {
+    pub publication: PublicationDetail,
+    pub gene: PublicationGene,
+    pub date: Option<NaiveDate>,
 }
 
-pub fn merge_publications(files: &[PublicationFile]) -> (Vec<EvidenceRecord>, usize) {
-    struct Acc {
-        symbol: String,
-        reported: Vec<String>,
-        details: BTreeMap<String, serde_json::Value>,
-        date: Option<chrono::NaiveDate>,
+pub struct Literature;
+
+impl Source for Literature {
+    type Chunk = Publication;
+    type Raw = GeneInPublication;
+    type Evidence = LiteratureEvidence;
+
+    fn name(&self) -> SourceName {
+        SourceName::Literature
     }
-    let mut by_gene: BTreeMap<String, Acc> = BTreeMap::new();
-    let mut skipped = 0;
-    for file in files {
-        let detail = json!(PublicationDetail {
-            title: &file.title,
-            authors: &file.authors,
-            journal: &file.journal,
-            publication_date: &file.publication_date,
-            url: &file.url,
-            doi: &file.doi,
-        });
-        let date = iso_date(file.extraction_timestamp.as_deref());
-        for gene in &file.genes {
-            let Some(hgnc_id) = gene.hgnc_id.as_deref().and_then(normalize_hgnc_id) else {
+
+    fn normalize(
+        &self,
+        raw: Vec<GeneInPublication>,
+    ) -> Result<Vec<GeneEvidence<LiteratureEvidence>>, SourceError> {
+        let mut by_gene: BTreeMap<String, GeneEvidence<LiteratureEvidence>> = BTreeMap::new();
+        let mut skipped = 0usize;
+        for item in raw {
+            let Some(hgnc_id) = item.gene.hgnc_id.as_deref().and_then(normalize_hgnc_id) else {
                 skipped += 1;
                 continue;
             };
-            let acc = by_gene.entry(hgnc_id).or_insert_with(|| Acc {
-                symbol: gene.symbol.clone(),
-                reported: Vec::new(),
-                details: BTreeMap::new(),
-                date: None,
-            });
-            acc.symbol = gene.symbol.clone();
-            acc.reported.extend(gene.reported_as.clone());
-            acc.details.insert(file.pmid.clone(), detail.clone());
-            acc.date = acc.date.max(date);
-        }
-    }
-    let records = by_gene
-        .into_iter()
-        .map(|(hgnc_id, acc)| {
-            let pmids: Vec<&String> = acc.details.keys().collect();
-            EvidenceRecord {
-                source_detail: format!("Literature: {} publications", pmids.len()),
-                evidence_data: json!({
-                    "hgnc_id": hgnc_id,
-                    "publications": pmids,
-                    "publication_details": acc.details,
-                    "publication_count": pmids.len(),
-                }),
-                hgnc_id,
-                approved_symbol: acc.symbol,
-                reported_symbols: sorted_unique(acc.reported),
-                evidence_date: acc.date,
+            let evidence = LiteratureEvidence::new(hgnc_id.clone(), item.publication);
+            let reported: Vec<String> = item.gene.reported_as.into_iter().collect();
+            match by_gene.get_mut(&hgnc_id) {
+                Some(existing) => {
+                    existing.evidence.merge(evidence);
+                    existing.gene.approved_symbol = item.gene.symbol;
+                    existing.gene.reported_symbols =
+                        sorted_unique(existing.gene.reported_symbols.drain(..).chain(reported));
+                    existing.evidence_date = existing.evidence_date.max(item.date);
+                }
+                None => {
+                    by_gene.insert(
+                        hgnc_id.clone(),
+                        GeneEvidence {
+                            gene: GeneRef {
+                                hgnc_id,
+                                approved_symbol: item.gene.symbol,
+                                reported_symbols: reported,
+                            },
+                            evidence,
+                            evidence_date: item.date,
+                        },
+                    );
+                }
             }
-        })
-        .collect();
-    (records, skipped)
-}
-
-pub struct LiteratureSnapshot {
-    dir: SnapshotDir,
-}
-
-impl LiteratureSnapshot {
-    pub fn new(dir: SnapshotDir) -> Self {
-        Self { dir }
-    }
-
-    fn read(&self) -> Result<Vec<EvidenceRecord>, SourceError> {
-        let files = json_files(SOURCE, &self.dir.curated("literature"))?
-            .iter()
-            .map(|path| read_json::<PublicationFile>(SOURCE, path))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (records, skipped) = merge_publications(&files);
+        }
         if skipped > 0 {
             tracing::warn!(skipped, "Literature genes without HGNC id skipped");
         }
-        Ok(records)
-    }
-}
-
-impl EvidenceSource for LiteratureSnapshot {
-    fn name(&self) -> SourceName {
-        SOURCE
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<EvidenceRecord>, SourceError>> {
-        Box::pin(async move { self.read() })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_twelve_publications() {
-        let records = LiteratureSnapshot::new(SnapshotDir::in_repo())
-            .read()
-            .unwrap();
-        let max = records
-            .iter()
-            .map(|r| r.evidence_data["publication_count"].as_u64().unwrap())
-            .max()
-            .unwrap();
-        assert!((5..=12).contains(&max));
-        let ace = records.iter().find(|r| r.approved_symbol == "ACE").unwrap();
-        let pmids = ace.evidence_data["publications"].as_array().unwrap();
-        assert!(pmids.iter().any(|p| p == "26862157"));
+        Ok(by_gene.into_values().collect())
     }
 }

@@ -1,112 +1,101 @@
-//! PubTator3: genes co-mentioned with kidney disease and variants in PubMed abstracts.
+//! PubTator3: genes co-mentioned with kidney disease and variants in PubMed abstracts
+//! (the query is [`kgdb_core::vocab::PUBTATOR_SEARCH_QUERY`]).
 //!
-//! `evidence_data`: `pmids[]`, `publication_count`. The score counts publications.
+//! Raw items are (gene, article) hits; normalization unions each gene's PMIDs and mentions.
 
-use futures::future::BoxFuture;
-use serde_json::json;
+pub mod model;
+pub mod snapshot;
 
-use super::snapshot::{GeneListRow, SnapshotDir, read_gz_csv, split_list};
-use super::{EvidenceRecord, EvidenceSource, SourceError, normalize_hgnc_id, sorted_unique};
-use crate::vocab::SourceName;
+use std::collections::BTreeMap;
 
-const SOURCE: SourceName = SourceName::PubTator;
+use chrono::NaiveDate;
+use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError};
+use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
+use serde::{Deserialize, Serialize};
 
-/// The query the original runs against PubTator3.
-pub const SEARCH_QUERY: &str =
-    r#"("kidney disease" OR "renal disease") AND (gene OR syndrome) AND (variant OR mutation)"#;
+pub use model::{Mention, PubTatorEvidence};
 
-pub fn build_record(
-    hgnc_id: String,
-    approved_symbol: String,
-    reported_symbols: Vec<String>,
-    pmids: Vec<String>,
-    date: Option<chrono::NaiveDate>,
-) -> EvidenceRecord {
-    let pmids = sorted_unique(pmids);
-    EvidenceRecord {
-        source_detail: format!("PubTator: {} publications", pmids.len()),
-        evidence_data: json!({
-            "hgnc_id": hgnc_id,
-            "pmids": pmids,
-            "publication_count": pmids.len(),
-            "search_query": SEARCH_QUERY,
-            "last_updated": date,
-        }),
-        hgnc_id,
-        approved_symbol,
-        reported_symbols,
-        evidence_date: date,
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PubTatorChunk {
+    All,
 }
 
-/// `PMID_1 | PMID_2` -> `["1", "2"]`
-pub fn parse_pmids(raw: &str) -> Vec<String> {
-    split_list(raw, " | ")
-        .into_iter()
-        .map(|p| {
-            p.trim_start_matches("PMID_")
-                .trim_start_matches("PMID:")
-                .to_string()
-        })
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        .collect()
+/// An article mentioning a gene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleHit {
+    pub hgnc_id: String,
+    pub approved_symbol: String,
+    pub reported_symbols: Vec<String>,
+    pub pmid: String,
+    /// The hit's details, when the search returned them.
+    pub mention: Option<Mention>,
+    /// PubTator's NCBI gene id for the mention.
+    pub ncbi_gene_id: Option<String>,
+    pub date: Option<NaiveDate>,
 }
 
-pub struct PubTatorSnapshot {
-    dir: SnapshotDir,
-}
+pub struct PubTator;
 
-impl PubTatorSnapshot {
-    pub fn new(dir: SnapshotDir) -> Self {
-        Self { dir }
+impl Source for PubTator {
+    type Chunk = PubTatorChunk;
+    type Raw = ArticleHit;
+    type Evidence = PubTatorEvidence;
+
+    fn name(&self) -> SourceName {
+        SourceName::PubTator
     }
 
-    fn read(&self) -> Result<Vec<EvidenceRecord>, SourceError> {
-        let rows: Vec<GeneListRow> =
-            read_gz_csv(SOURCE, &self.dir.kidney_genetics("05_PubTator_genes"))?;
-        Ok(rows
+    fn normalize(
+        &self,
+        raw: Vec<ArticleHit>,
+    ) -> Result<Vec<GeneEvidence<PubTatorEvidence>>, SourceError> {
+        struct Acc {
+            symbol: String,
+            reported: Vec<String>,
+            pmids: Vec<String>,
+            mentions: Vec<Mention>,
+            identifiers: Vec<String>,
+            date: Option<NaiveDate>,
+        }
+        let mut by_gene: BTreeMap<String, Acc> = BTreeMap::new();
+        for hit in raw {
+            let Some(hgnc_id) = normalize_hgnc_id(&hit.hgnc_id) else {
+                continue;
+            };
+            if hit.pmid.is_empty() || !hit.pmid.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let acc = by_gene.entry(hgnc_id).or_insert_with(|| Acc {
+                symbol: hit.approved_symbol.clone(),
+                reported: Vec::new(),
+                pmids: Vec::new(),
+                mentions: Vec::new(),
+                identifiers: Vec::new(),
+                date: None,
+            });
+            acc.reported.extend(hit.reported_symbols);
+            acc.pmids.push(hit.pmid);
+            acc.mentions.extend(hit.mention);
+            acc.identifiers.extend(hit.ncbi_gene_id);
+            acc.date = acc.date.max(hit.date);
+        }
+        Ok(by_gene
             .into_iter()
-            .filter_map(|row| {
-                let hgnc_id = normalize_hgnc_id(&row.hgnc_id)?;
-                Some(build_record(
+            .map(|(hgnc_id, acc)| GeneEvidence {
+                gene: GeneRef {
+                    hgnc_id: hgnc_id.clone(),
+                    approved_symbol: acc.symbol,
+                    reported_symbols: sorted_unique(acc.reported),
+                },
+                evidence: PubTatorEvidence::new(
                     hgnc_id,
-                    row.approved_symbol.clone(),
-                    row.reported_symbols(),
-                    parse_pmids(&row.source),
-                    Some(SnapshotDir::snapshot_date()),
-                ))
+                    acc.pmids,
+                    acc.mentions,
+                    acc.identifiers,
+                    acc.date,
+                ),
+                evidence_date: acc.date,
             })
             .collect())
-    }
-}
-
-impl EvidenceSource for PubTatorSnapshot {
-    fn name(&self) -> SourceName {
-        SOURCE
-    }
-
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<EvidenceRecord>, SourceError>> {
-        Box::pin(async move { self.read() })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pmids() {
-        assert_eq!(
-            parse_pmids("PMID_33107589 | PMID_30624993"),
-            vec!["33107589", "30624993"]
-        );
-        let r = build_record(
-            "HGNC:7".into(),
-            "A2M".into(),
-            vec![],
-            vec!["2".into(), "1".into(), "2".into()],
-            None,
-        );
-        assert_eq!(r.evidence_data["publication_count"], 2);
     }
 }
