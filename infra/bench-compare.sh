@@ -40,6 +40,9 @@ declare -A database=([before]="$PG_SERVER_URL/kgdb_compare_before" [after]="$PG_
 for side in before after; do
     step "Loading the $side database"
     DATABASE_URL="${database[$side]}" "${binary[$side]}" setup
+    # A freshly loaded database is vacuumed and analyzed by autovacuum at some point during the
+    # rounds; do it now so it cannot land in one side's measurement.
+    psql -q "${database[$side]}" -c 'VACUUM (ANALYZE)'
 done
 
 start_gateway() { # side, env assignments...
@@ -59,14 +62,61 @@ for round in $(seq 1 "$rounds"); do
         for cache in uncached L1; do
             step "round $round/$rounds: $side, $cache"
             if [ "$cache" = uncached ]; then start_gateway "$side" KGDB_CACHE=off; else start_gateway "$side"; fi
-            target/release/kgdb-bench run --url "http://127.0.0.1:$port" --mode "$side|$cache" \
+            target/release/kgdb-bench run --url "http://127.0.0.1:$port" --mode "$side:$cache" \
                 --seconds "$seconds" --out "$results" >/dev/null
             stop_gateway
         done
     done
 done
 
-step "Medians over $rounds rounds"
+# Wall-clock numbers on a shared 2-core machine swing by 2x between identical runs, so the
+# deciding number is deterministic: instructions the gateway executes per request, counted by
+# valgrind (callgrind) over N and N + 1000 sequential keep-alive requests (the difference is
+# 1000 requests; start-up cancels out). Postgres's work is in its own process and not counted.
+instructions=""
+if [ "${KGDB_COMPARE_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then
+    count_instructions() { # side cache path n -> total instructions
+        local side=$1 cache=$2 path=$3 n=$4 out
+        out=$(mktemp)
+        env RUST_LOG=warn DATABASE_URL="${database[$side]}" KGDB_PORT="$port" KGDB_CACHE="$cache" \
+            valgrind --tool=callgrind --callgrind-out-file="$out" "${binary[$side]}" serve >/dev/null 2>&1 &
+        gateway=$!
+        for _ in $(seq 1 300); do http_ok "http://127.0.0.1:$port/health" && break; sleep 0.2; done
+        python3 - "$port" "$path" "$n" <<'PY'
+import http.client, sys
+port, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+for _ in range(n):
+    conn.request("GET", path)
+    reply = conn.getresponse()
+    reply.read()
+    assert reply.status == 200, (path, reply.status)
+PY
+        kill -INT "$gateway"; wait "$gateway" 2>/dev/null || true; gateway=""
+        awk '/^(summary|totals):/ {print $2; exit}' "$out"
+        rm -f "$out"
+    }
+    filtered='/api/genes/?filter%5Btier%5D=comprehensive_support,multi_source_support&filter%5Bmin_score%5D=30&filter%5Bsource%5D=ClinGen&sort=-evidence_count,approved_symbol&page%5Bsize%5D=50'
+    instructions="| Request | Cache | Instructions per request before | after | after / before |
+|---|---|---|---|---|"
+    for spec in "off|/health" "off|/api/genes/" "off|/api/genes/PKD1" "on|/api/genes/PKD1" "on|$filtered"; do
+        cache=${spec%%|*}; path=${spec#*|}
+        declare -A per=()
+        for side in before after; do
+            step "callgrind: $side, cache $cache, $path"
+            a=$(count_instructions "$side" "$cache" "$path" 300)
+            b=$(count_instructions "$side" "$cache" "$path" 1300)
+            per[$side]=$(( (b - a) / 1000 ))
+        done
+        label=$path; [ "$path" = "$filtered" ] && label='/api/genes/ filtered + sorted'
+        ratio=$(python3 -c "print(f'{${per[after]} / ${per[before]}:.3f}')")
+        instructions+=$'\n'"| \`$label\` | $([ "$cache" = on ] && echo L1 || echo uncached) | ${per[before]} | ${per[after]} | $ratio |"
+    done
+fi
+
+mkdir -p target/bench-compare
+cp "$results" target/bench-compare/last-results.md
+step "Medians over $rounds rounds (raw rows: target/bench-compare/last-results.md)"
 table=$(python3 - "$results" "$rev" "$rounds" <<'EOF'
 import statistics, sys
 rows = {}
@@ -75,7 +125,7 @@ for line in open(sys.argv[1]):
     if len(cells) != 7:
         continue
     name, mode, max_rps, closed_lat, open_rps, open_lat, errors = cells
-    side, cache = mode.split('|')
+    side, cache = mode.split(":")
     r = rows.setdefault((name, cache), {}).setdefault(side, {'max': [], 'p50': [], 'p99': [], 'err': 0})
     r['max'].append(float(max_rps))
     p50, p99 = (float(x) for x in open_lat.split('/'))
@@ -83,19 +133,23 @@ for line in open(sys.argv[1]):
     r['p99'].append(p99)
     r['err'] += int(errors)
 med = statistics.median
-print(f"Before = `{sys.argv[2]}`, after = the working tree; medians of {sys.argv[3]} alternating rounds (50 connections; open loop at 5,000 req/s).")
+if not rows:
+    sys.exit(0)
+print(f"Before = `{sys.argv[2]}`, after = the working tree; {sys.argv[3]} alternating rounds (50 connections; open loop at 5,000 req/s). "
+      "Max req/s: median and best of the rounds; p50/p99: median of the rounds.")
 print()
-print("| Scenario | Cache | Max req/s before | Max req/s after | after / before | p50 ms at 5k before | p50 ms at 5k after | p99 ms at 5k before / after | Errors |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| Scenario | Cache | Max req/s before (median / best) | Max req/s after (median / best) | after / before (median) | p50 ms at 5k before / after | p99 ms at 5k before / after | Errors |")
+print("|---|---|---|---|---|---|---|---|")
 for (name, cache), sides in rows.items():
     b, a = sides.get('before'), sides.get('after')
     if not (a and b):
         continue
     ratio = med(a['max']) / med(b['max'])
-    print(f"| {name} | {cache} | {med(b['max']):.0f} | {med(a['max']):.0f} | {ratio:.2f} | "
-          f"{med(b['p50']):.2f} | {med(a['p50']):.2f} | {med(b['p99']):.2f} / {med(a['p99']):.2f} | {b['err'] + a['err']} |")
+    print(f"| {name} | {cache} | {med(b['max']):.0f} / {max(b['max']):.0f} | {med(a['max']):.0f} / {max(a['max']):.0f} | {ratio:.2f} | "
+          f"{med(b['p50']):.2f} / {med(a['p50']):.2f} | {med(b['p99']):.2f} / {med(a['p99']):.2f} | {b['err'] + a['err']} |")
 EOF
 )
+table+=$'\n\n'"$instructions"
 printf '%s\n' "$table"
 python3 - "$table" <<'EOF'
 import re, sys

@@ -36,6 +36,17 @@ async fn bad_parameters_get_4xx_json_errors() {
         ("/api/genes/%C3%28/evidence".into(), 400),
         ("/api/genes/PKD1%27%20OR%201=1".into(), 400),
         (format!("/api/genes/{}", "A".repeat(300)), 400),
+        // Postgres cannot store NUL in text: refused before any statement (was a 500).
+        ("/api/genes/?filter[search]=%00".into(), 400),
+        ("/api/genes/?filter[source]=a%00b".into(), 400),
+        ("/api/genes/?sort=%00".into(), 400),
+        ("/api/genes/resolve?query=%00".into(), 400),
+        ("/api/genes/PKD1%00".into(), 400),
+        ("/api/genes/PKD1%00/evidence".into(), 400),
+        ("/api/statistics/source-overlaps?sources=%00".into(), 400),
+        ("/api/statistics/summary?filter[tier]=%00".into(), 400),
+        ("/api/datasources/Panel%00App".into(), 400),
+        ("/api/genes/?x%00=1".into(), 400),
     ];
     for (path, status) in cases {
         let reply = get(&state, &path).await;

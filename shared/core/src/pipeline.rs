@@ -8,6 +8,8 @@
 //! when the run completes. Replace semantics belong to the run, not to a batch: completing a
 //! `Replace` run removes the source's rows for genes the run did not produce.
 
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt::Debug;
 
 use chrono::NaiveDate;
@@ -64,6 +66,32 @@ impl<E: EvidenceModel> GeneEvidence<E> {
             evidence_date: self.evidence_date,
         })
     }
+}
+
+/// Joins per-item evidence into one record per gene (by HGNC id, in id order): the usual body
+/// of a normalizer, which maps each raw item to a [`GeneEvidence`] and lets the model merge.
+/// The latest item's symbol wins; reported symbols are unioned; the date is the latest.
+pub fn join_by_gene<E: EvidenceModel>(
+    items: impl IntoIterator<Item = GeneEvidence<E>>,
+) -> Vec<GeneEvidence<E>> {
+    let mut by_gene: BTreeMap<String, GeneEvidence<E>> = BTreeMap::new();
+    for item in items {
+        match by_gene.entry(item.gene.hgnc_id.clone()) {
+            Entry::Vacant(slot) => {
+                slot.insert(item);
+            }
+            Entry::Occupied(mut slot) => {
+                let joined = slot.get_mut();
+                joined.evidence.merge(item.evidence);
+                let reported = std::mem::take(&mut joined.gene.reported_symbols);
+                joined.gene.reported_symbols =
+                    sorted_unique(reported.into_iter().chain(item.gene.reported_symbols));
+                joined.gene.approved_symbol = item.gene.approved_symbol;
+                joined.evidence_date = joined.evidence_date.max(item.evidence_date);
+            }
+        }
+    }
+    by_gene.into_values().collect()
 }
 
 /// An evidence source: its name, how its runs are cut, what it reads, and a pure normalizer.
@@ -368,6 +396,32 @@ mod tests {
         assert_eq!(ab.evidence_data["count"], 3);
         assert_eq!(ab.source_detail, "3 publications");
         assert_eq!(ab.reported_symbols, vec!["x", "y"]);
+    }
+
+    #[test]
+    fn join_by_gene_merges_items_of_one_gene_and_keeps_genes_apart() {
+        let item = |hgnc: &str, pmid: &str, reported: &str| GeneEvidence {
+            gene: GeneRef {
+                hgnc_id: hgnc.into(),
+                approved_symbol: "A".into(),
+                reported_symbols: vec![reported.into()],
+            },
+            evidence: Pmids {
+                pmids: BTreeSet::from([pmid.to_string()]),
+                count: 1,
+            },
+            evidence_date: None,
+        };
+        let joined = join_by_gene([
+            item("HGNC:2", "9", "b"),
+            item("HGNC:1", "1", "x"),
+            item("HGNC:1", "2", "y"),
+            item("HGNC:1", "1", "x"),
+        ]);
+        assert_eq!(joined.len(), 2);
+        assert_eq!(joined[0].gene.hgnc_id, "HGNC:1");
+        assert_eq!(joined[0].evidence.count, 2);
+        assert_eq!(joined[0].gene.reported_symbols, vec!["x", "y"]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub struct SourceInfo {
     pub description: &'static str,
     pub url: Option<&'static str>,
     pub documentation_url: Option<&'static str>,
-    /// Filled by curator uploads rather than a fetcher: with no data it is "ready for upload".
+    /// Filled by curator uploads rather than a fetcher: with no data it is `ready_for_upload`.
     pub hybrid: bool,
     /// The `metadata.type` label of `/api/datasources/`.
     pub kind: &'static str,

@@ -183,12 +183,29 @@ pub fn finish(req: &Request, result: HandlerResult) -> Response<Body> {
     response
 }
 
-/// Only GET (and HEAD, answered like GET) reach read handlers; anything else is 405.
+/// Only GET (and HEAD, answered like GET) reach read handlers; anything else is 405. Text that
+/// Postgres cannot store (a NUL character) in any query or path parameter is a 400 here, before
+/// a handler could pass it to a statement and fail with a 500.
 pub fn require_get(req: &Request) -> Result<(), ApiError> {
     use lambda_http::http::Method;
     match *req.method() {
-        Method::GET | Method::HEAD => Ok(()),
-        _ => Err(ApiError::method_not_allowed()),
+        Method::GET | Method::HEAD => {}
+        _ => return Err(ApiError::method_not_allowed()),
+    }
+    let query = req
+        .query_string_parameters_ref()
+        .into_iter()
+        .flat_map(|q| q.iter());
+    let path = req.path_parameters_ref().into_iter().flat_map(|p| p.iter());
+    match query
+        .chain(path)
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        Some((key, _)) => Err(ApiError::bad_request(format!(
+            "parameter {:?} contains a NUL character",
+            crate::jsonapi::clip(&key.replace('\0', "\\0"))
+        ))),
+        None => Ok(()),
     }
 }
 

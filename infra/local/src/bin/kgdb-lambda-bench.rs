@@ -391,7 +391,7 @@ async fn run(o: Options) -> Result<(), String> {
     let table = format!(
         "| Function | arm64 bootstrap, stripped (MiB) | Local binary (MiB) | Cold start p50 (ms) | of which init p50 (ms) | Warm p50 / p99 (ms), L1 cache on | Warm p50 / p99 (ms), `KGDB_CACHE=off` | Warm invokes | Peak RSS (MiB) | Event |\n|---|---|---|---|---|---|---|---|---|---|\n{}\n\n\
          `{profile}` binaries run as separate processes under the Runtime API emulator \
-         (`infra/local/src/runtime_api.rs`), {cores} cores shared with Postgres. Cold start = \
+         (`infra/local/src/runtime_api/`), {cores} cores shared with Postgres. Cold start = \
          process spawn to first answer, including init and the first database connection \
          (median of {} spawns); init = spawn to the first `/next` poll. Warm = event queued to \
          answer posted, one process repeating one event: with the L1 cache on (as deployed) \

@@ -6,11 +6,9 @@
 pub mod model;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
-use kgdb_core::pipeline::{EvidenceModel, GeneEvidence, GeneRef, Source, SourceError};
-use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
+use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError, join_by_gene};
+use kgdb_core::{SourceName, normalize_hgnc_id};
 use serde::{Deserialize, Serialize};
 
 pub use model::DiagnosticPanelsEvidence;
@@ -63,48 +61,36 @@ impl Source for DiagnosticPanels {
         &self,
         raw: Vec<LabListing>,
     ) -> Result<Vec<GeneEvidence<DiagnosticPanelsEvidence>>, SourceError> {
-        let mut by_gene: BTreeMap<String, GeneEvidence<DiagnosticPanelsEvidence>> = BTreeMap::new();
-        let mut skipped = 0usize;
-        for listing in raw {
-            // The original stages symbols without an HGNC id for curator review; until that
-            // queue exists they are counted and logged.
-            let Some(hgnc_id) = listing.gene.hgnc_id.as_deref().and_then(normalize_hgnc_id) else {
-                skipped += 1;
-                continue;
-            };
-            let evidence = DiagnosticPanelsEvidence::new(
-                hgnc_id.clone(),
-                listing.provider_name,
-                &listing.gene.panels,
-            );
-            let reported: Vec<String> = listing.gene.reported_as.into_iter().collect();
-            match by_gene.get_mut(&hgnc_id) {
-                Some(existing) => {
-                    existing.evidence.merge(evidence);
-                    existing.gene.approved_symbol = listing.gene.symbol;
-                    existing.gene.reported_symbols =
-                        sorted_unique(existing.gene.reported_symbols.drain(..).chain(reported));
-                    existing.evidence_date = existing.evidence_date.max(listing.date);
-                }
-                None => {
-                    by_gene.insert(
+        let total = raw.len();
+        let listed: Vec<GeneEvidence<DiagnosticPanelsEvidence>> = raw
+            .into_iter()
+            .filter_map(|listing| {
+                // The original stages symbols without an HGNC id for curator review; until that
+                // queue exists they are counted and logged.
+                let hgnc_id = listing
+                    .gene
+                    .hgnc_id
+                    .as_deref()
+                    .and_then(normalize_hgnc_id)?;
+                Some(GeneEvidence {
+                    evidence: DiagnosticPanelsEvidence::new(
                         hgnc_id.clone(),
-                        GeneEvidence {
-                            gene: GeneRef {
-                                hgnc_id,
-                                approved_symbol: listing.gene.symbol,
-                                reported_symbols: reported,
-                            },
-                            evidence,
-                            evidence_date: listing.date,
-                        },
-                    );
-                }
-            }
-        }
-        if skipped > 0 {
+                        listing.provider_name,
+                        &listing.gene.panels,
+                    ),
+                    gene: GeneRef {
+                        hgnc_id,
+                        approved_symbol: listing.gene.symbol,
+                        reported_symbols: listing.gene.reported_as.into_iter().collect(),
+                    },
+                    evidence_date: listing.date,
+                })
+            })
+            .collect();
+        if listed.len() < total {
+            let skipped = total - listed.len();
             tracing::warn!(skipped, "DiagnosticPanels genes without HGNC id skipped");
         }
-        Ok(by_gene.into_values().collect())
+        Ok(join_by_gene(listed))
     }
 }

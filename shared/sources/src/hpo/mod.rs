@@ -6,11 +6,9 @@
 pub mod model;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
-use kgdb_core::pipeline::{EvidenceModel, GeneEvidence, GeneRef, Source, SourceError};
-use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
+use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError, join_by_gene};
+use kgdb_core::{SourceName, normalize_hgnc_id};
 use serde::{Deserialize, Serialize};
 
 pub use model::{DiseaseTerms, HpoEvidence, SyndromicAssessment};
@@ -45,40 +43,17 @@ impl Source for Hpo {
         &self,
         raw: Vec<GeneDiseaseTerms>,
     ) -> Result<Vec<GeneEvidence<HpoEvidence>>, SourceError> {
-        let mut by_gene: BTreeMap<String, GeneEvidence<HpoEvidence>> = BTreeMap::new();
-        for item in raw {
-            let Some(hgnc_id) = normalize_hgnc_id(&item.hgnc_id) else {
-                continue;
-            };
-            let evidence = HpoEvidence::new(hgnc_id.clone(), vec![item.disease], item.date);
-            match by_gene.get_mut(&hgnc_id) {
-                Some(existing) => {
-                    existing.evidence.merge(evidence);
-                    existing.gene.reported_symbols = sorted_unique(
-                        existing
-                            .gene
-                            .reported_symbols
-                            .drain(..)
-                            .chain(item.reported_symbols),
-                    );
-                    existing.evidence_date = existing.evidence_date.max(item.date);
-                }
-                None => {
-                    by_gene.insert(
-                        hgnc_id.clone(),
-                        GeneEvidence {
-                            gene: GeneRef {
-                                hgnc_id,
-                                approved_symbol: item.approved_symbol,
-                                reported_symbols: item.reported_symbols,
-                            },
-                            evidence,
-                            evidence_date: item.date,
-                        },
-                    );
-                }
-            }
-        }
-        Ok(by_gene.into_values().collect())
+        Ok(join_by_gene(raw.into_iter().filter_map(|item| {
+            let hgnc_id = normalize_hgnc_id(&item.hgnc_id)?;
+            Some(GeneEvidence {
+                evidence: HpoEvidence::new(hgnc_id.clone(), vec![item.disease], item.date),
+                gene: GeneRef {
+                    hgnc_id,
+                    approved_symbol: item.approved_symbol,
+                    reported_symbols: item.reported_symbols,
+                },
+                evidence_date: item.date,
+            })
+        })))
     }
 }

@@ -7,11 +7,9 @@
 pub mod model;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
-use kgdb_core::pipeline::{EvidenceModel, GeneEvidence, GeneRef, Source, SourceError};
-use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
+use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError, join_by_gene};
+use kgdb_core::{SourceName, normalize_hgnc_id};
 use serde::{Deserialize, Serialize};
 
 pub use model::{LiteratureEvidence, PublicationDetail};
@@ -73,42 +71,26 @@ impl Source for Literature {
         &self,
         raw: Vec<GeneInPublication>,
     ) -> Result<Vec<GeneEvidence<LiteratureEvidence>>, SourceError> {
-        let mut by_gene: BTreeMap<String, GeneEvidence<LiteratureEvidence>> = BTreeMap::new();
-        let mut skipped = 0usize;
-        for item in raw {
-            let Some(hgnc_id) = item.gene.hgnc_id.as_deref().and_then(normalize_hgnc_id) else {
-                skipped += 1;
-                continue;
-            };
-            let evidence = LiteratureEvidence::new(hgnc_id.clone(), item.publication);
-            let reported: Vec<String> = item.gene.reported_as.into_iter().collect();
-            match by_gene.get_mut(&hgnc_id) {
-                Some(existing) => {
-                    existing.evidence.merge(evidence);
-                    existing.gene.approved_symbol = item.gene.symbol;
-                    existing.gene.reported_symbols =
-                        sorted_unique(existing.gene.reported_symbols.drain(..).chain(reported));
-                    existing.evidence_date = existing.evidence_date.max(item.date);
-                }
-                None => {
-                    by_gene.insert(
-                        hgnc_id.clone(),
-                        GeneEvidence {
-                            gene: GeneRef {
-                                hgnc_id,
-                                approved_symbol: item.gene.symbol,
-                                reported_symbols: reported,
-                            },
-                            evidence,
-                            evidence_date: item.date,
-                        },
-                    );
-                }
-            }
-        }
-        if skipped > 0 {
+        let total = raw.len();
+        let reported: Vec<GeneEvidence<LiteratureEvidence>> = raw
+            .into_iter()
+            .filter_map(|item| {
+                let hgnc_id = item.gene.hgnc_id.as_deref().and_then(normalize_hgnc_id)?;
+                Some(GeneEvidence {
+                    evidence: LiteratureEvidence::new(hgnc_id.clone(), item.publication),
+                    gene: GeneRef {
+                        hgnc_id,
+                        approved_symbol: item.gene.symbol,
+                        reported_symbols: item.gene.reported_as.into_iter().collect(),
+                    },
+                    evidence_date: item.date,
+                })
+            })
+            .collect();
+        if reported.len() < total {
+            let skipped = total - reported.len();
             tracing::warn!(skipped, "Literature genes without HGNC id skipped");
         }
-        Ok(by_gene.into_values().collect())
+        Ok(join_by_gene(reported))
     }
 }

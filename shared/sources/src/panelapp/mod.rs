@@ -6,10 +6,8 @@
 pub mod model;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
-use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError};
+use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError, join_by_gene};
 use kgdb_core::{SourceName, normalize_hgnc_id};
 use serde::{Deserialize, Serialize};
 
@@ -69,42 +67,28 @@ impl Source for PanelApp {
         &self,
         raw: Vec<PanelGene>,
     ) -> Result<Vec<GeneEvidence<PanelAppEvidence>>, SourceError> {
-        let mut by_gene: BTreeMap<String, GeneEvidence<PanelAppEvidence>> = BTreeMap::new();
-        for item in raw.into_iter().filter(|g| is_green(&g.confidence)) {
-            let Some(hgnc_id) = normalize_hgnc_id(&item.hgnc_id) else {
-                continue;
-            };
-            let evidence = PanelAppEvidence::new(
-                hgnc_id.clone(),
-                vec![item.panel],
-                item.phenotypes,
-                item.mode_of_inheritance.into_iter().collect(),
-                item.last_updated,
-            );
-            match by_gene.get_mut(&hgnc_id) {
-                Some(existing) => {
-                    kgdb_core::pipeline::EvidenceModel::merge(&mut existing.evidence, evidence);
-                    existing.gene.reported_symbols.extend(item.reported_symbols);
-                    existing.gene.reported_symbols.sort();
-                    existing.gene.reported_symbols.dedup();
-                }
-                None => {
-                    by_gene.insert(
-                        hgnc_id.clone(),
-                        GeneEvidence {
-                            gene: GeneRef {
-                                hgnc_id,
-                                approved_symbol: item.approved_symbol,
-                                reported_symbols: item.reported_symbols,
-                            },
-                            evidence_date: item.last_updated,
-                            evidence,
+        Ok(join_by_gene(
+            raw.into_iter()
+                .filter(|g| is_green(&g.confidence))
+                .filter_map(|item| {
+                    let hgnc_id = normalize_hgnc_id(&item.hgnc_id)?;
+                    Some(GeneEvidence {
+                        evidence: PanelAppEvidence::new(
+                            hgnc_id.clone(),
+                            vec![item.panel],
+                            item.phenotypes,
+                            item.mode_of_inheritance.into_iter().collect(),
+                            item.last_updated,
+                        ),
+                        gene: GeneRef {
+                            hgnc_id,
+                            approved_symbol: item.approved_symbol,
+                            reported_symbols: item.reported_symbols,
                         },
-                    );
-                }
-            }
-        }
-        Ok(by_gene.into_values().collect())
+                        evidence_date: item.last_updated,
+                    })
+                }),
+        ))
     }
 }
 

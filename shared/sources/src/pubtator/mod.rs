@@ -6,11 +6,9 @@
 pub mod model;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
-use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError};
-use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
+use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError, join_by_gene};
+use kgdb_core::{SourceName, normalize_hgnc_id};
 use serde::{Deserialize, Serialize};
 
 pub use model::{Mention, PubTatorEvidence};
@@ -49,53 +47,26 @@ impl Source for PubTator {
         &self,
         raw: Vec<ArticleHit>,
     ) -> Result<Vec<GeneEvidence<PubTatorEvidence>>, SourceError> {
-        struct Acc {
-            symbol: String,
-            reported: Vec<String>,
-            pmids: Vec<String>,
-            mentions: Vec<Mention>,
-            identifiers: Vec<String>,
-            date: Option<NaiveDate>,
-        }
-        let mut by_gene: BTreeMap<String, Acc> = BTreeMap::new();
-        for hit in raw {
-            let Some(hgnc_id) = normalize_hgnc_id(&hit.hgnc_id) else {
-                continue;
-            };
+        Ok(join_by_gene(raw.into_iter().filter_map(|hit| {
+            let hgnc_id = normalize_hgnc_id(&hit.hgnc_id)?;
             if hit.pmid.is_empty() || !hit.pmid.bytes().all(|b| b.is_ascii_digit()) {
-                continue;
+                return None;
             }
-            let acc = by_gene.entry(hgnc_id).or_insert_with(|| Acc {
-                symbol: hit.approved_symbol.clone(),
-                reported: Vec::new(),
-                pmids: Vec::new(),
-                mentions: Vec::new(),
-                identifiers: Vec::new(),
-                date: None,
-            });
-            acc.reported.extend(hit.reported_symbols);
-            acc.pmids.push(hit.pmid);
-            acc.mentions.extend(hit.mention);
-            acc.identifiers.extend(hit.ncbi_gene_id);
-            acc.date = acc.date.max(hit.date);
-        }
-        Ok(by_gene
-            .into_iter()
-            .map(|(hgnc_id, acc)| GeneEvidence {
-                gene: GeneRef {
-                    hgnc_id: hgnc_id.clone(),
-                    approved_symbol: acc.symbol,
-                    reported_symbols: sorted_unique(acc.reported),
-                },
+            Some(GeneEvidence {
                 evidence: PubTatorEvidence::new(
-                    hgnc_id,
-                    acc.pmids,
-                    acc.mentions,
-                    acc.identifiers,
-                    acc.date,
+                    hgnc_id.clone(),
+                    vec![hit.pmid],
+                    hit.mention.into_iter().collect(),
+                    hit.ncbi_gene_id.into_iter().collect(),
+                    hit.date,
                 ),
-                evidence_date: acc.date,
+                gene: GeneRef {
+                    hgnc_id,
+                    approved_symbol: hit.approved_symbol,
+                    reported_symbols: hit.reported_symbols,
+                },
+                evidence_date: hit.date,
             })
-            .collect())
+        })))
     }
 }

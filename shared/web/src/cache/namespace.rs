@@ -30,6 +30,11 @@ macro_rules! namespaces {
             /// Every namespace, in declaration order.
             pub const ALL: &'static [Namespace] = &[$(Namespace::$variant,)+];
 
+            /// Position in `ALL` (declaration order), for per-namespace tables.
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+
             pub const fn policy(self) -> Policy {
                 match self {
                     $(Namespace::$variant => Policy {
@@ -116,8 +121,9 @@ mod tests {
                 "annotations"
             ]
         );
-        for ns in Namespace::ALL {
+        for (i, ns) in Namespace::ALL.iter().enumerate() {
             assert_eq!(Namespace::from_name(ns.name()), Some(*ns));
+            assert_eq!(ns.index(), i);
         }
         assert_eq!(Namespace::from_name("nope"), None);
     }
