@@ -268,6 +268,16 @@ pub fn assert_error_body(reply: &Reply) {
         "error.error_id in {}",
         reply.body
     );
+    // The keys a client of the original's validation errors parses.
+    assert_eq!(
+        error["status"],
+        reply.status.to_string(),
+        "error.status in {}",
+        reply.body
+    );
+    for key in ["code", "title", "detail"] {
+        assert!(error[key].is_string(), "error.{key} in {}", reply.body);
+    }
 }
 
 /// Raw rows of a gzipped snapshot CSV as header -> value maps (the tests' own reader, independent

@@ -76,12 +76,18 @@ impl ApiError {
         if self.status.is_server_error() {
             tracing::error!(error_id = %error_id, status = self.status.as_u16(), kind = self.kind, message = %self.message, "request failed");
         }
+        // Both error formats of the original in one body: its domain errors read
+        // `type`/`message`/`error_id`, its validation errors `status`/`code`/`title`/`detail`.
         #[derive(Serialize)]
         struct Inner<'a> {
             #[serde(rename = "type")]
             kind: &'a str,
             message: &'a str,
             error_id: &'a str,
+            status: String,
+            code: String,
+            title: String,
+            detail: &'a str,
         }
         #[derive(Serialize)]
         struct Envelope<'a> {
@@ -92,6 +98,10 @@ impl ApiError {
                 kind: self.kind,
                 message: &self.message,
                 error_id: &error_id,
+                status: self.status.as_u16().to_string(),
+                code: self.kind.to_ascii_uppercase(),
+                title: title_of(self.kind),
+                detail: &self.message,
             },
         })
         .unwrap_or_else(|_| {
@@ -106,6 +116,21 @@ impl ApiError {
         }
         response
     }
+}
+
+/// `validation_error` -> `Validation Error`: the original's `title`.
+fn title_of(kind: &str) -> String {
+    kind.split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl std::fmt::Display for ApiError {
@@ -150,5 +175,27 @@ impl From<tokio_postgres::Error> for ApiError {
 impl From<deadpool_postgres::PoolError> for ApiError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         DbError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_carry_both_formats_of_the_original() {
+        let response = ApiError::bad_request("page[size] must be at most 100").into_response();
+        let Body::Text(text) = response.body() else {
+            panic!("text body")
+        };
+        let body: serde_json::Value = serde_json::from_str(text).unwrap();
+        let e = &body["error"];
+        assert_eq!(e["type"], "validation_error");
+        assert_eq!(e["status"], "400");
+        assert_eq!(e["code"], "VALIDATION_ERROR");
+        assert_eq!(e["title"], "Validation Error");
+        assert_eq!(e["detail"], e["message"]);
+        assert!(e["error_id"].is_string());
+        assert_eq!(title_of("not_found"), "Not Found");
     }
 }
