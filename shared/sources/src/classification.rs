@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kgdb_core::pipeline::SourceError;
+use chrono::NaiveDate;
+use kgdb_core::pipeline::{GeneEvidence, GeneRef, SourceError};
 use kgdb_core::{SourceName, normalize_hgnc_id, sorted_unique};
 use serde::Deserialize;
 
@@ -49,6 +50,42 @@ pub fn max_weight<'a>(source: SourceName, classes: impl IntoIterator<Item = &'a 
         .into_iter()
         .map(|c| classification_weight(source, c))
         .fold(0.0, f64::max)
+}
+
+/// Groups classification rows by gene into one record each. The rows stay a list, not a set:
+/// each row the source delivers is one assertion, even where two look alike (merging records
+/// of several chunks is where duplicates go, in the models' `merge`). `gene` gives a row's
+/// HGNC id and symbol; rows without a valid HGNC id are dropped.
+pub fn group_classifications<T, E>(
+    rows: impl IntoIterator<Item = (T, Option<NaiveDate>)>,
+    gene: impl Fn(&T) -> (&str, &str),
+    build: impl Fn(String, Vec<T>, Option<NaiveDate>) -> E,
+) -> Vec<GeneEvidence<E>> {
+    let mut by_gene: BTreeMap<String, (String, Vec<T>, Option<NaiveDate>)> = BTreeMap::new();
+    for (row, date) in rows {
+        let (raw_id, symbol) = gene(&row);
+        let Some(hgnc_id) = normalize_hgnc_id(raw_id) else {
+            continue;
+        };
+        let symbol = symbol.to_string();
+        let entry = by_gene
+            .entry(hgnc_id)
+            .or_insert_with(|| (symbol, Vec::new(), None));
+        entry.1.push(row);
+        entry.2 = entry.2.max(date);
+    }
+    by_gene
+        .into_iter()
+        .map(|(hgnc_id, (symbol, rows, date))| GeneEvidence {
+            gene: GeneRef {
+                hgnc_id: hgnc_id.clone(),
+                approved_symbol: symbol.clone(),
+                reported_symbols: vec![symbol],
+            },
+            evidence: build(hgnc_id, rows, date),
+            evidence_date: date,
+        })
+        .collect()
 }
 
 /// One gene-disease assertion of the snapshot's summary columns.

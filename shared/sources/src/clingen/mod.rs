@@ -6,12 +6,12 @@
 pub mod model;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
-use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError};
-use kgdb_core::{SourceName, normalize_hgnc_id};
+use kgdb_core::SourceName;
+use kgdb_core::pipeline::{GeneEvidence, Source, SourceError};
 use serde::{Deserialize, Serialize};
+
+use crate::classification::group_classifications;
 
 pub use model::{ClinGenEvidence, Validity};
 
@@ -27,7 +27,6 @@ pub struct ClinGen;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidityRow {
     pub validity: Validity,
-    pub reported_symbol: String,
     pub date: Option<NaiveDate>,
 }
 
@@ -44,30 +43,11 @@ impl Source for ClinGen {
         &self,
         raw: Vec<ValidityRow>,
     ) -> Result<Vec<GeneEvidence<ClinGenEvidence>>, SourceError> {
-        let mut by_gene: BTreeMap<String, (String, Vec<Validity>, Option<NaiveDate>)> =
-            BTreeMap::new();
-        for row in raw {
-            let Some(hgnc_id) = normalize_hgnc_id(&row.validity.hgnc_id) else {
-                continue;
-            };
-            let entry = by_gene
-                .entry(hgnc_id)
-                .or_insert_with(|| (row.reported_symbol.clone(), Vec::new(), None));
-            entry.1.push(row.validity);
-            entry.2 = entry.2.max(row.date);
-        }
-        Ok(by_gene
-            .into_iter()
-            .map(|(hgnc_id, (symbol, validities, date))| GeneEvidence {
-                gene: GeneRef {
-                    hgnc_id: hgnc_id.clone(),
-                    approved_symbol: symbol.clone(),
-                    reported_symbols: vec![symbol],
-                },
-                evidence: ClinGenEvidence::new(hgnc_id, validities, date),
-                evidence_date: date,
-            })
-            .collect())
+        Ok(group_classifications(
+            raw.into_iter().map(|row| (row.validity, row.date)),
+            |r| (r.hgnc_id.as_str(), r.symbol.as_str()),
+            ClinGenEvidence::new,
+        ))
     }
 }
 
@@ -88,7 +68,6 @@ mod tests {
                 release_date: String::new(),
                 submission_id: String::new(),
             },
-            reported_symbol: "X".into(),
             date: None,
         }
     }

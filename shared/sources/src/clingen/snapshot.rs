@@ -39,7 +39,6 @@ impl ClinGenSnapshot {
                         release_date: String::new(),
                         submission_id: String::new(),
                     },
-                    reported_symbol: symbol.clone(),
                     date,
                 })
             })

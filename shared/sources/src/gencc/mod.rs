@@ -6,12 +6,12 @@
 pub mod model;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
-use kgdb_core::pipeline::{GeneEvidence, GeneRef, Source, SourceError};
-use kgdb_core::{SourceName, normalize_hgnc_id};
+use kgdb_core::SourceName;
+use kgdb_core::pipeline::{GeneEvidence, Source, SourceError};
 use serde::{Deserialize, Serialize};
+
+use crate::classification::group_classifications;
 
 pub use model::{GenccEvidence, GenccRawData, Submission};
 
@@ -43,29 +43,10 @@ impl Source for Gencc {
         &self,
         raw: Vec<SubmissionRow>,
     ) -> Result<Vec<GeneEvidence<GenccEvidence>>, SourceError> {
-        let mut by_gene: BTreeMap<String, (String, Vec<Submission>, Option<NaiveDate>)> =
-            BTreeMap::new();
-        for row in raw {
-            let Some(hgnc_id) = normalize_hgnc_id(&row.submission.hgnc_id) else {
-                continue;
-            };
-            let entry = by_gene
-                .entry(hgnc_id)
-                .or_insert_with(|| (row.submission.symbol.clone(), Vec::new(), None));
-            entry.1.push(row.submission);
-            entry.2 = entry.2.max(row.date);
-        }
-        Ok(by_gene
-            .into_iter()
-            .map(|(hgnc_id, (symbol, submissions, date))| GeneEvidence {
-                gene: GeneRef {
-                    hgnc_id: hgnc_id.clone(),
-                    approved_symbol: symbol.clone(),
-                    reported_symbols: vec![symbol],
-                },
-                evidence: GenccEvidence::new(hgnc_id, submissions, date),
-                evidence_date: date,
-            })
-            .collect())
+        Ok(group_classifications(
+            raw.into_iter().map(|row| (row.submission, row.date)),
+            |r| (r.hgnc_id.as_str(), r.symbol.as_str()),
+            GenccEvidence::new,
+        ))
     }
 }
