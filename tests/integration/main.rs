@@ -13,6 +13,7 @@ mod gateway_http;
 mod gene_detail;
 mod genes_list;
 mod lambda_runtime;
+mod openapi;
 mod scoring;
 mod sink;
 mod source_contract;

@@ -1,0 +1,250 @@
+//! The OpenAPI document (`functions/system/openapi.json`) against the code: every template route
+//! is documented and every documented operation is a route, and real answers of every route —
+//! successes and errors — validate against the schema the document gives for their status.
+
+use std::collections::BTreeSet;
+
+use kgdb_local::functions::handler_for;
+use kgdb_local::template;
+use kgdb_tests::{apigw_request, body_json, loaded_state};
+use kgdb_web::AppState;
+use lambda_http::Request;
+use lambda_http::http::{Method, header};
+use lambda_http::request::RequestContext;
+use serde_json::{Value, json};
+
+fn document() -> Value {
+    serde_json::from_str(kgdb_fn_system::OPENAPI_JSON).unwrap()
+}
+
+fn template_routes() -> Vec<template::RouteSpec> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap())
+        .expect("template.yaml parses");
+    template::routes(&yaml).unwrap()
+}
+
+#[test]
+fn the_document_and_the_template_have_the_same_routes() {
+    let doc = document();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flat_map(|ops| ops.keys())
+                // HEAD is GET without a body on every public route; the document says so once.
+                .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = template_routes()
+        .into_iter()
+        .map(|r| (r.method.to_uppercase(), r.path))
+        .collect();
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes of template.yaml missing from openapi.json: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "operations of openapi.json that template.yaml does not route: {unrouted:?}"
+    );
+    assert_eq!(doc["openapi"].as_str().map(|v| &v[..4]), Some("3.1."));
+    assert_eq!(doc["info"]["version"], kgdb_web::VERSION);
+}
+
+/// One request per case: routes with their parameters, and the errors a client meets.
+const CASES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/openapi.json"),
+    ("GET", "/health"),
+    ("GET", "/version"),
+    ("GET", "/api/genes/"),
+    (
+        "GET",
+        "/api/genes?page[size]=3&sort=-evidence_score&filter[tier]=comprehensive_support",
+    ),
+    (
+        "GET",
+        "/api/genes?filter[search]=pkd&filter[source]=PanelApp&sort=approved_symbol",
+    ),
+    ("GET", "/api/genes?page[size]=101"),
+    ("GET", "/api/genes?filter[tier]=bogus"),
+    ("GET", "/api/genes?sort=nonsense"),
+    ("GET", "/api/genes?filter[search]=%00"),
+    ("GET", "/api/genes/resolve?query=PKD1"),
+    ("GET", "/api/genes/resolve?query=HGNC:9008"),
+    ("GET", "/api/genes/resolve"),
+    ("GET", "/api/genes/PKD1"),
+    ("GET", "/api/genes/NOSUCHGENE"),
+    ("GET", "/api/genes/PKD1/evidence"),
+    (
+        "GET",
+        "/api/genes/PKD1/evidence?sources=PanelApp&sources=HPO",
+    ),
+    ("GET", "/api/genes/NOSUCHGENE/evidence"),
+    ("GET", "/api/statistics/source-overlaps"),
+    (
+        "GET",
+        "/api/statistics/source-overlaps?sources=PanelApp&sources=HPO&min_tier=established_support",
+    ),
+    ("GET", "/api/statistics/source-distributions"),
+    ("GET", "/api/statistics/evidence-composition"),
+    ("GET", "/api/statistics/summary"),
+    ("GET", "/api/statistics/summary?min_tier=nope"),
+    ("GET", "/api/datasources"),
+    ("GET", "/api/datasources/PanelApp"),
+    ("GET", "/api/datasources/Nope"),
+    ("GET", "/api/admin/cache/stats"),
+    ("POST", "/api/admin/cache/flush"),
+];
+
+/// Admin requests carry an IAM caller, as API Gateway adds after SigV4 verification.
+fn as_iam_caller(mut req: Request) -> Request {
+    if let Some(RequestContext::ApiGatewayV1(ctx)) =
+        req.extensions_mut().get_mut::<RequestContext>()
+    {
+        ctx.identity.user_arn = Some("arn:aws:iam::123456789012:user/openapi-test".into());
+    }
+    req
+}
+
+/// The schema the document gives for `status` of the operation, made self-contained (its
+/// `#/components/...` references resolve inside it).
+fn response_schema(doc: &Value, method: &str, route: &str, status: u16) -> Option<Value> {
+    let responses = &doc["paths"][route][method.to_lowercase()]["responses"];
+    let response = responses
+        .get(status.to_string())
+        .or_else(|| responses.get(format!("{}XX", status / 100)))
+        .or_else(|| responses.get("default"))?;
+    let response = resolve(doc, response);
+    let mut schema = response["content"]["application/json"]["schema"].clone();
+    if schema.is_null() {
+        return Some(Value::Null);
+    }
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert("components".into(), doc["components"].clone());
+    }
+    Some(schema)
+}
+
+/// Follows a `$ref` to `#/components/responses/...` (responses may be shared).
+fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => doc.pointer(pointer).unwrap_or(value),
+        None => value,
+    }
+}
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    path: &str,
+) -> (String, lambda_http::Response<lambda_http::Body>) {
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let (function, req) =
+        apigw_request(method, path).unwrap_or_else(|| panic!("no route for {path}"));
+    let route = kgdb_web::http::route_of(&req);
+    let req = if route.starts_with("/api/admin/") {
+        as_iam_caller(req)
+    } else {
+        req
+    };
+    let handler = handler_for(&function).unwrap();
+    (route, handler(state, req).await)
+}
+
+#[tokio::test]
+async fn every_answer_validates_against_its_documented_schema() {
+    let doc = document();
+    let state = loaded_state().await;
+    let mut failures = Vec::new();
+    for &(method, path) in CASES {
+        let (route, response) = call(&state, method, path).await;
+        let status = response.status().as_u16();
+        let Some(schema) = response_schema(&doc, method, &route, status) else {
+            failures.push(format!(
+                "{method} {path}: status {status} is not documented"
+            ));
+            continue;
+        };
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{method} {path}: content type {content_type:?}"
+        );
+        if schema.is_null() {
+            failures.push(format!("{method} {path}: {status} has no JSON schema"));
+            continue;
+        }
+        let body = body_json(&response);
+        let validator = match jsonschema::draft202012::new(&schema) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!(
+                    "{method} {route} {status}: schema does not compile: {e}"
+                ));
+                continue;
+            }
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .take(3)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if !errors.is_empty() {
+            failures.push(format!("{method} {path} -> {status}: {errors:?}"));
+        }
+        // A schema that accepts anything would make this test pass without checking.
+        if validator.is_valid(&json!({})) {
+            failures.push(format!("{method} {route} {status}: schema accepts {{}}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn the_docs_page_and_the_root_are_served() {
+    let state = loaded_state().await;
+    let (_, docs) = call(&state, "GET", "/docs").await;
+    assert_eq!(docs.status(), 200);
+    assert_eq!(
+        docs.headers()[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+    let csp = docs.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("connect-src 'self'"));
+    let html = match docs.body() {
+        lambda_http::Body::Text(t) => t.clone(),
+        other => panic!("docs body {other:?}"),
+    };
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("api/openapi.json"));
+
+    let (_, served) = call(&state, "GET", "/api/openapi.json").await;
+    assert_eq!(body_json(&served), document());
+    let (_, original_path) = call(&state, "GET", "/openapi.json").await;
+    assert_eq!(body_json(&original_path), document());
+
+    let (_, root) = call(&state, "GET", "/").await;
+    assert_eq!(
+        body_json(&root),
+        json!({
+            "service": "Kidney Genetics Database API",
+            "version": kgdb_web::VERSION,
+            "documentation": "/docs",
+        })
+    );
+}
