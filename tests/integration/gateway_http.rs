@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
+use kgdb_local::gateway::guard::Limits;
 use kgdb_local::gateway::{Gateway, serve};
 use kgdb_local::template;
 use kgdb_tests::loaded_state;
@@ -46,12 +47,20 @@ fn request(method: &str, target: &str) -> Vec<u8> {
 }
 
 async fn start() -> SocketAddr {
+    start_with(Limits::default()).await
+}
+
+async fn start_with(limits: Limits) -> SocketAddr {
     let state = loaded_state().await;
     let routes =
         template::routes(&template::load(&template::repo_template_path()).unwrap()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let gateway = Arc::new(Gateway::new(routes, state, addr.to_string()).unwrap());
+    let gateway = Arc::new(
+        Gateway::new(routes, state, addr.to_string())
+            .unwrap()
+            .with_limits(limits),
+    );
     tokio::spawn(serve(listener, gateway, std::future::pending()));
     addr
 }
@@ -104,7 +113,7 @@ async fn gateway_serves_the_template_routes_over_http() {
         ("DELETE", "/api/genes/PKD1".to_string(), 405),
         (
             "GET",
-            format!("/api/genes/?filter%5Bsearch%5D={}", "x".repeat(10 * 1024)),
+            format!("/api/genes/?filter%5Bsearch%5D={}", "x".repeat(2 * 1024)),
             400,
         ),
         (
@@ -145,4 +154,176 @@ async fn gateway_serves_the_template_routes_over_http() {
         raw.status
     );
     assert_eq!(run("GET", "/health".into()).await.unwrap().status, 200);
+}
+
+/// Requests that used to get an empty answer, a dropped connection or a panic (issue 11): each
+/// now gets a 4xx JSON error, and the gateway keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rejection_before_a_handler_is_a_json_4xx() {
+    let addr = start().await;
+    let query_of = |pairs: &str, n: usize| vec![pairs; n].join("&");
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        (
+            "URI of 65,500 bytes",
+            request("GET", &format!("/api/genes?q={}", "a".repeat(65_500))),
+            414,
+        ),
+        (
+            "21,800 raw [ (re-encoded 3x by the event conversion)",
+            request("GET", &format!("/api/genes?{}", "[".repeat(21_800))),
+            414,
+        ),
+        (
+            "4,000 x page[size]=1",
+            request("GET", &format!("/api/genes?{}", query_of("page[size]=1", 4000))),
+            414,
+        ),
+        (
+            "300 query parameters",
+            request("GET", &format!("/api/genes?{}", query_of("a=1", 300))),
+            400,
+        ),
+        (
+            "101 headers",
+            format!(
+                "GET /health HTTP/1.1\r\n{}\r\n",
+                (0..101).map(|i| format!("x-h{i}: v\r\n")).collect::<String>()
+            )
+            .into_bytes(),
+            431,
+        ),
+        (
+            "20 KiB of headers",
+            format!("GET /health HTTP/1.1\r\nx-big: {}\r\n\r\n", "v".repeat(20_000)).into_bytes(),
+            431,
+        ),
+        ("bad request line", b"GET\r\n\r\n".to_vec(), 400),
+        ("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(), 400),
+        (
+            "control byte in the path",
+            b"GET /api/genes/\x01 HTTP/1.1\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "space in a header name",
+            b"GET /health HTTP/1.1\r\nBad Header: x\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "Content-Length not a number",
+            b"POST /api/admin/cache/flush HTTP/1.1\r\nContent-Length: abc\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "two Content-Lengths",
+            b"POST /api/admin/cache/flush HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
+                .to_vec(),
+            400,
+        ),
+        (
+            "Content-Length of 60 MB",
+            b"POST /api/admin/cache/flush HTTP/1.1\r\nContent-Length: 60000000\r\n\r\n".to_vec(),
+            413,
+        ),
+        (
+            "chunked body",
+            b"POST /api/admin/cache/flush HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                .to_vec(),
+            411,
+        ),
+    ];
+    for (name, raw, status) in cases {
+        let reply = tokio::task::spawn_blocking(move || exchange(addr, &raw))
+            .await
+            .unwrap();
+        assert_eq!(reply.status, status, "{name}: {}", reply.head);
+        assert!(
+            reply
+                .head
+                .to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{name}: {}",
+            reply.head
+        );
+        let body = json(&reply);
+        assert_eq!(
+            body["error"]["status"],
+            status.to_string(),
+            "{name}: {body}"
+        );
+        assert!(body["error"]["error_id"].is_string(), "{name}: {body}");
+    }
+
+    // A good request pipelined before a bad one is answered first, then the rejection.
+    let pipelined = tokio::task::spawn_blocking(move || {
+        exchange(
+            addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /x\x01 HTTP/1.1\r\n\r\n",
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(pipelined.status, 200);
+    let rest = String::from_utf8_lossy(&pipelined.body).into_owned();
+    assert!(rest.contains("HTTP/1.1 400 Bad Request"), "{rest}");
+
+    // 405 lists what the route answers; OPTIONS is a CORS preflight; HEAD has the GET's length.
+    let run = move |m: &'static str, t: &'static str| {
+        tokio::task::spawn_blocking(move || exchange(addr, &request(m, t)))
+    };
+    let not_allowed = run("POST", "/api/genes").await.unwrap();
+    assert_eq!(not_allowed.status, 405);
+    assert!(
+        not_allowed
+            .head
+            .to_ascii_lowercase()
+            .contains("allow: get, head, options")
+    );
+    let preflight = run("OPTIONS", "/api/genes/PKD1").await.unwrap();
+    assert_eq!(preflight.status, 204);
+    let head = preflight.head.to_ascii_lowercase();
+    assert!(head.contains("access-control-allow-origin: *"), "{head}");
+    assert!(
+        head.contains("access-control-allow-headers: if-none-match"),
+        "{head}"
+    );
+    let admin_preflight = run("OPTIONS", "/api/admin/cache/stats").await.unwrap();
+    assert_eq!(admin_preflight.status, 204);
+    assert!(
+        !admin_preflight
+            .head
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin")
+    );
+    let get = run("GET", "/api/genes/PKD1").await.unwrap();
+    let head = run("HEAD", "/api/genes/PKD1").await.unwrap();
+    assert!(head.body.is_empty());
+    assert!(
+        head.head
+            .to_ascii_lowercase()
+            .contains(&format!("content-length: {}", get.body.len())),
+        "{}",
+        head.head
+    );
+    assert_eq!(run("GET", "/health").await.unwrap().status, 200);
+}
+
+/// A client that sends half a head is answered 408 JSON once the head timeout passes, and one
+/// whose body never arrives is answered 408 once the body timeout passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_get_a_408() {
+    let addr = start_with(Limits {
+        head_timeout: std::time::Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let reply = tokio::task::spawn_blocking(move || {
+        exchange(addr, b"GET /api/genes HTTP/1.1\r\nHost: x\r\nX-Half")
+    })
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 408, "{}", reply.head);
+    assert_eq!(json(&reply)["error"]["type"], "request_timeout");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }

@@ -16,15 +16,16 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
     let result = match authorize(&req) {
         Err(e) => Err(e),
         Ok(()) => match (req.method().clone(), route_of(&req).as_str()) {
-            (Method::GET, "/api/admin/cache/stats") => stats(state).await,
+            (Method::GET | Method::HEAD, "/api/admin/cache/stats") => stats(state).await,
             (Method::POST, "/api/admin/cache/flush") => flush(state).await,
-            (_, "/api/admin/cache/stats" | "/api/admin/cache/flush") => {
-                Err(ApiError::method_not_allowed())
-            }
+            (_, "/api/admin/cache/stats") => Err(ApiError::method_not_allowed("GET, HEAD")),
+            (_, "/api/admin/cache/flush") => Err(ApiError::method_not_allowed("POST")),
             (_, other) => Err(ApiError::not_found(format!("no route {other}"))),
         },
     };
     let mut response = http::finish(&req, result);
+    // Not for browsers: admin callers are IAM-signed (deployed) or hold a local token.
+    http::remove_cors_headers(response.headers_mut());
     // Per-caller answers must never land in a shared cache.
     response.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -24,8 +24,13 @@ pub enum Match<'a> {
         /// Raw (still percent-encoded) path parameter values.
         params: HashMap<String, String>,
     },
-    /// The path exists but not for this method.
-    MethodNotAllowed,
+    /// The path exists but not for this method; `allowed` is what the `Allow` header lists.
+    /// `public` is whether no route of the path needs an authorizer (CORS preflights are
+    /// answered for those only).
+    MethodNotAllowed {
+        allowed: String,
+        public: bool,
+    },
     NotFound,
 }
 
@@ -81,21 +86,32 @@ impl Router {
 
     pub fn find(&self, method: &str, raw_path: &str) -> Match<'_> {
         let parts = split(raw_path);
-        let mut path_matched = false;
+        let mut allowed: Vec<&str> = Vec::new();
+        let mut public = true;
         for route in &self.routes {
             let Some(params) = match_segments(&route.segments, &parts) else {
                 continue;
             };
-            path_matched = true;
             let m = route.spec.method.as_str();
             if m == "ANY" || m == method || (method == "HEAD" && m == "GET") {
                 return Match::Found { route, params };
             }
+            public &= route.spec.authorizer.is_none();
+            allowed.push(m);
+            if m == "GET" {
+                allowed.push("HEAD");
+            }
         }
-        if path_matched {
-            Match::MethodNotAllowed
-        } else {
+        if allowed.is_empty() {
             Match::NotFound
+        } else {
+            // Every routed path also answers a CORS preflight.
+            allowed.push("OPTIONS");
+            allowed.dedup();
+            Match::MethodNotAllowed {
+                allowed: allowed.join(", "),
+                public,
+            }
         }
     }
 }
@@ -162,7 +178,7 @@ mod tests {
         assert!(f("/api/genes/PKD1/other").is_none());
         assert!(matches!(
             router.find("POST", "/api/genes"),
-            Match::MethodNotAllowed
+            Match::MethodNotAllowed { allowed, public: true } if allowed == "GET, HEAD, OPTIONS"
         ));
         assert!(matches!(
             router.find("HEAD", "/api/genes"),

@@ -15,6 +15,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub kind: &'static str,
     pub message: String,
+    /// The `Allow` header of a 405: the methods the route does answer.
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             status,
             kind,
             message: message.into(),
+            allow: None,
         }
     }
 
@@ -44,12 +47,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    pub fn method_not_allowed() -> Self {
-        Self::new(
+    /// `allow` lists the methods the route answers, e.g. `GET, HEAD`.
+    pub fn method_not_allowed(allow: impl Into<String>) -> Self {
+        let allow = allow.into();
+        let mut error = Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "method not allowed on this route",
-        )
+            format!("method not allowed on this route; it answers {allow}"),
+        );
+        error.allow = Some(allow);
+        error
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -108,6 +115,13 @@ impl ApiError {
             String::from(r#"{"error":{"type":"internal_error","message":"","error_id":""}}"#)
         });
         let mut response = crate::http::json_body_response(self.status, body);
+        if let Some(allow) = self
+            .allow
+            .as_deref()
+            .and_then(|a| header::HeaderValue::from_str(a).ok())
+        {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

@@ -126,6 +126,13 @@ pub fn json_body_response(status: StatusCode, body: String) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    add_security_headers(headers);
+    response
+}
+
+/// The security headers the original sends on every answer, plus HSTS (the deployed API is
+/// HTTPS-only; browsers ignore it over plain HTTP).
+pub fn add_security_headers(headers: &mut lambda_http::http::HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -135,8 +142,41 @@ pub fn json_body_response(status: StatusCode, body: String) -> Response<Body> {
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    response
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), geolocation=(), microphone=(), payment=(), usb=()"),
+    );
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
 }
+
+/// CORS of the public API: the data is public and no route reads cookies, so any origin may
+/// read answers, without credentials. Browsers may read the caching and request-id headers.
+/// Admin routes take these off again (`remove_cors_headers`).
+pub fn add_cors_headers(headers: &mut lambda_http::http::HeaderMap) {
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(CORS_EXPOSED_HEADERS),
+    );
+}
+
+pub fn remove_cors_headers(headers: &mut lambda_http::http::HeaderMap) {
+    headers.remove(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+    headers.remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
+}
+
+/// Response headers a browser script may read.
+pub const CORS_EXPOSED_HEADERS: &str = "ETag, X-Cache, X-Request-ID, Retry-After";
+/// Request headers a preflight admits: conditional GETs and content negotiation.
+pub const CORS_ALLOWED_HEADERS: &str = "If-None-Match, Accept, Content-Type";
+/// How long a browser may reuse a preflight answer (the original's 600 s).
+pub const CORS_MAX_AGE_SECS: u32 = 600;
 
 /// Result type of a route handler: either a response or an API error to render.
 pub type HandlerResult = Result<Response<Body>, ApiError>;
@@ -172,6 +212,9 @@ where
 /// Renders a handler result; errors become the JSON error body. Adds the request id header.
 pub fn finish(req: &Request, result: HandlerResult) -> Response<Body> {
     let mut response = result.unwrap_or_else(ApiError::into_response);
+    // Also for answers not built by `json_body_response` (304s, the docs page).
+    add_security_headers(response.headers_mut());
+    add_cors_headers(response.headers_mut());
     if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
         && let Some(id) = ctx
             .request_id
@@ -190,7 +233,7 @@ pub fn require_get(req: &Request) -> Result<(), ApiError> {
     use lambda_http::http::Method;
     match *req.method() {
         Method::GET | Method::HEAD => {}
-        _ => return Err(ApiError::method_not_allowed()),
+        _ => return Err(ApiError::method_not_allowed("GET, HEAD, OPTIONS")),
     }
     let query = req
         .query_string_parameters_ref()
