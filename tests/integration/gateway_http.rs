@@ -3,11 +3,8 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 
-use kgdb_local::gateway::{Gateway, serve};
-use kgdb_local::template;
-use kgdb_tests::loaded_state;
+use kgdb_tests::{loaded_state, serve_gateway};
 use serde_json::Value;
 
 struct HttpReply {
@@ -46,14 +43,7 @@ fn request(method: &str, target: &str) -> Vec<u8> {
 }
 
 async fn start() -> SocketAddr {
-    let state = loaded_state().await;
-    let routes =
-        template::routes(&template::load(&template::repo_template_path()).unwrap()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let gateway = Arc::new(Gateway::new(routes, state, addr.to_string()).unwrap());
-    tokio::spawn(serve(listener, gateway, std::future::pending()));
-    addr
+    serve_gateway(loaded_state().await).await
 }
 
 fn json(reply: &HttpReply) -> Value {
