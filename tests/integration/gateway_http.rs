@@ -3,12 +3,9 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 
 use kgdb_local::gateway::guard::Limits;
-use kgdb_local::gateway::{Gateway, serve};
-use kgdb_local::template;
-use kgdb_tests::loaded_state;
+use kgdb_tests::{loaded_state, serve_gateway, serve_gateway_with};
 use serde_json::Value;
 
 struct HttpReply {
@@ -47,22 +44,11 @@ fn request(method: &str, target: &str) -> Vec<u8> {
 }
 
 async fn start() -> SocketAddr {
-    start_with(Limits::default()).await
+    serve_gateway(loaded_state().await).await
 }
 
 async fn start_with(limits: Limits) -> SocketAddr {
-    let state = loaded_state().await;
-    let routes =
-        template::routes(&template::load(&template::repo_template_path()).unwrap()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let gateway = Arc::new(
-        Gateway::new(routes, state, addr.to_string())
-            .unwrap()
-            .with_limits(limits),
-    );
-    tokio::spawn(serve(listener, gateway, std::future::pending()));
-    addr
+    serve_gateway_with(loaded_state().await, limits).await
 }
 
 fn json(reply: &HttpReply) -> Value {

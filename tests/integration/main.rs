@@ -9,6 +9,7 @@ mod bad_input;
 mod cache;
 mod datasources;
 mod events;
+mod faults;
 mod gateway_http;
 mod gene_detail;
 mod genes_list;

@@ -6,8 +6,11 @@
 // Test support: a failed set-up step should stop the test loudly.
 #![allow(clippy::unwrap_used)]
 
+pub mod private_pg;
+
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use kgdb_local::apigw::{IncomingRequest, to_lambda_request, to_proxy_event};
@@ -29,11 +32,11 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn url_for(name: &str) -> String {
-    let admin = admin_url();
-    match admin.rfind('/') {
-        Some(i) => format!("{}/{name}", &admin[..i]),
-        None => format!("{admin}/{name}"),
+/// The URL of database `name` on the server of `url`.
+fn sibling_url(url: &str, name: &str) -> String {
+    match url.rfind('/') {
+        Some(i) => format!("{}/{name}", &url[..i]),
+        None => format!("{url}/{name}"),
     }
 }
 
@@ -79,12 +82,18 @@ impl TestDb {
     /// A new, empty, migrated database named after this process and `label`.
     pub async fn fresh(label: &str) -> TestDb {
         drop_stale_databases().await;
+        Self::fresh_on(&admin_url(), label).await
+    }
+
+    /// As `fresh`, on the server of `admin_url` (a URL of any database there), e.g. a private
+    /// instance a test starts and stops itself (`PrivatePostgres`).
+    pub async fn fresh_on(admin_url: &str, label: &str) -> TestDb {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         let name = format!("kgdb_test_{}_{label}_{nanos}", std::process::id());
-        let url = url_for(&name);
+        let url = sibling_url(admin_url, &name);
         ensure_database(&url)
             .await
             .unwrap_or_else(|e| panic!("create {name}: {e}"));
@@ -97,12 +106,20 @@ impl TestDb {
 
     /// A fresh database loaded with the bundled real data through the real ingest.
     pub async fn fresh_loaded(label: &str) -> TestDb {
-        let db = Self::fresh(label).await;
-        let report = ingest_snapshot(&db.url, &SnapshotDir::in_repo().root)
+        Self::fresh(label).await.loaded().await
+    }
+
+    /// As `fresh_loaded`, on the server of `admin_url`.
+    pub async fn fresh_loaded_on(admin_url: &str, label: &str) -> TestDb {
+        Self::fresh_on(admin_url, label).await.loaded().await
+    }
+
+    async fn loaded(self) -> TestDb {
+        let report = ingest_snapshot(&self.url, &SnapshotDir::in_repo().root)
             .await
             .expect("ingest");
         assert_eq!(report.failed().count(), 0, "every snapshot source ingests");
-        db
+        self
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
@@ -251,6 +268,91 @@ pub async fn invoke(state: &AppState, method: Method, path_and_query: &str) -> R
         status: response.status().as_u16(),
         headers: response.headers().clone(),
         body: body_json(&response),
+    }
+}
+
+/// Serves `state` behind the local gateway (the template's routes) on a free loopback port,
+/// until the test's runtime ends.
+pub async fn serve_gateway(state: AppState) -> SocketAddr {
+    serve_gateway_with(state, kgdb_local::gateway::guard::Limits::default()).await
+}
+
+/// `serve_gateway` with other request limits (short timeouts for tests of slow clients).
+pub async fn serve_gateway_with(
+    state: AppState,
+    limits: kgdb_local::gateway::guard::Limits,
+) -> SocketAddr {
+    use kgdb_local::gateway::{Gateway, serve};
+    let routes =
+        template::routes(&template::load(&template::repo_template_path()).unwrap()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let gateway = Arc::new(
+        Gateway::new(routes, state, addr.to_string())
+            .unwrap()
+            .with_limits(limits),
+    );
+    tokio::spawn(serve(listener, gateway, std::future::pending()));
+    addr
+}
+
+/// One answer over HTTP: status (0 when the exchange failed or timed out), lower-cased
+/// headers, body.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl HttpReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    /// The body as JSON (`None` when it is not JSON).
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// `GET target` over a new connection (`Connection: close`), given up after `limit`.
+pub async fn http_get(addr: SocketAddr, target: &str, limit: std::time::Duration) -> HttpReply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let request = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await?;
+        Ok::<_, std::io::Error>(raw)
+    };
+    let failed = HttpReply {
+        status: 0,
+        headers: HashMap::new(),
+        body: Vec::new(),
+    };
+    let Ok(Ok(raw)) = tokio::time::timeout(limit, exchange).await else {
+        return failed;
+    };
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return failed;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    HttpReply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
     }
 }
 

@@ -59,7 +59,7 @@ impl RefreshError {
 impl From<DbError> for RefreshError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Query(e) if !e.is_closed() && e.as_db_error().is_some() => {
+            DbError::Query(e) if !kgdb_store::db::is_unavailable(&e) => {
                 RefreshError::Failed(e.to_string())
             }
             DbError::Query(e) => RefreshError::Unavailable(e.to_string()),

@@ -31,14 +31,33 @@ pub enum DbError {
 impl From<deadpool_postgres::PoolError> for DbError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         match e {
-            deadpool_postgres::PoolError::Backend(e)
-                if !e.is_closed() && e.as_db_error().is_some() =>
-            {
-                DbError::Query(e)
-            }
+            deadpool_postgres::PoolError::Backend(e) if !is_unavailable(&e) => DbError::Query(e),
             other => DbError::Unavailable(other.to_string()),
         }
     }
+}
+
+/// True when `e` says the database cannot serve right now rather than that a statement is
+/// wrong: no or a lost connection, or a server that refuses or ends sessions. A server stopping
+/// or starting answers with a regular error message (SQLSTATE 57P01 "terminating connection due
+/// to administrator command" to a running query, 57P03 "the database system is shutting down"
+/// or "is starting up" to a new connection), so the SQLSTATE decides, not only `is_closed`.
+pub fn is_unavailable(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    let Some(db) = e.as_db_error() else {
+        return true;
+    };
+    let code = db.code();
+    e.is_closed()
+        || code.code().starts_with("08") // connection exceptions
+        || [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::IDLE_SESSION_TIMEOUT,
+            SqlState::TOO_MANY_CONNECTIONS,
+        ]
+        .contains(code)
 }
 
 /// How connections are opened: TLS when the URL says `sslmode=require` (RDS Proxy requires it),

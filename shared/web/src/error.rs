@@ -168,7 +168,7 @@ impl From<DbError> for ApiError {
                 tracing::warn!(error = %msg, "database unavailable");
                 ApiError::unavailable("the database is temporarily unavailable")
             }
-            DbError::Query(ref err) if err.is_closed() || err.as_db_error().is_none() => {
+            DbError::Query(ref err) if kgdb_store::db::is_unavailable(err) => {
                 tracing::warn!(error = %err, "database connection failed");
                 ApiError::unavailable("the database is temporarily unavailable")
             }
