@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kgdb_store::config::Config;
-use kgdb_store::refresh::{MATERIALIZED_VIEWS, current_data_version, refresh_all};
+use kgdb_store::refresh::{
+    MATERIALIZED_VIEWS, current_data_version, refresh_all, refresh_all_until,
+};
 use kgdb_tests::private_pg::{PrivatePostgres, free_port};
 use kgdb_tests::{HttpReply, TestDb, encode, get, http_get, loaded_db, serve_gateway};
 use kgdb_web::AppState;
@@ -602,4 +604,58 @@ async fn a_refresh_failing_halfway_keeps_the_previous_views_and_version() {
     for (i, target) in VIEW_ROUTES.iter().enumerate() {
         assert_ne!(refreshed[i], before[i], "{target} shows the change");
     }
+}
+
+/// A refresh past its deadline is ended by Postgres itself (statement and lock timeouts set to
+/// the time left), so a caller that gives up leaves no server process holding the refresh lock.
+#[tokio::test]
+async fn a_refresh_past_its_deadline_is_cancelled_on_the_server() {
+    let db = TestDb::fresh("fault_deadline").await;
+    let admin = db.client().await;
+    let last = MATERIALIZED_VIEWS[MATERIALIZED_VIEWS.len() - 1];
+    let locker = db.client().await;
+    locker
+        .batch_execute(&format!(
+            "BEGIN; CREATE INDEX deadline_probe ON {last} (evidence_count)"
+        ))
+        .await
+        .unwrap();
+    let version = current_data_version(&admin).await.unwrap();
+
+    let mut refresher = db.client().await;
+    let started = Instant::now();
+    let deadline = Instant::now() + Duration::from_millis(800);
+    // Without the server-side bound the refresh would wait on the lock indefinitely.
+    let error = tokio::time::timeout(
+        Duration::from_secs(10),
+        refresh_all_until(&mut refresher, Some(deadline)),
+    )
+    .await
+    .expect("Postgres ends the refresh at its deadline")
+    .expect_err("the last view stays locked past the deadline");
+    let took = started.elapsed();
+    assert!(
+        error.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+            || error.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED),
+        "{error}"
+    );
+    assert!(took < Duration::from_secs(5), "gave up after {took:?}");
+    // Nothing of the attempt is left on the server: no refresh lock, no waiting statement.
+    drop(refresher);
+    let held: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+              WHERE l.locktype = 'advisory' AND d.datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(held, 0);
+    assert_eq!(current_data_version(&admin).await.unwrap(), version);
+
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    let mut again = db.client().await;
+    let report = refresh_all(&mut again).await.unwrap();
+    assert_eq!(report.data_version, version + 1);
 }

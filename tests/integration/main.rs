@@ -16,6 +16,7 @@ mod genes_list;
 mod lambda_runtime;
 mod openapi;
 mod scoring;
+mod security;
 mod sink;
 mod source_contract;
 mod statistics;

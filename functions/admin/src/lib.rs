@@ -2,7 +2,8 @@
 //!
 //! Never public. Deployed, API Gateway admits only IAM-signed requests (`AWS_IAM` in the
 //! template), which arrive with the caller in the request context. Locally there is no IAM,
-//! so a bearer token from `KGDB_ADMIN_TOKEN` is required; with neither, every call is refused.
+//! so a bearer token from `KGDB_ADMIN_TOKEN` (`Config::admin_token`, compared in constant time)
+//! is required; with neither, every call is refused. The token is never logged.
 
 use kgdb_web::http::{self, HandlerResult, route_of};
 use kgdb_web::{ApiError, AppState};
@@ -10,10 +11,9 @@ use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let result = match authorize(&req) {
+    let result = match authorize(state, &req) {
         Err(e) => Err(e),
         Ok(()) => match (req.method().clone(), route_of(&req).as_str()) {
             (Method::GET | Method::HEAD, "/api/admin/cache/stats") => stats(state).await,
@@ -46,20 +46,12 @@ fn iam_caller(req: &Request) -> Option<String> {
     }
 }
 
-/// Compares digests so the comparison time does not depend on how much of the token matched.
-fn same_secret(a: &str, b: &str) -> bool {
-    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
-}
-
-fn authorize(req: &Request) -> Result<(), ApiError> {
+fn authorize(state: &AppState, req: &Request) -> Result<(), ApiError> {
     if let Some(caller) = iam_caller(req) {
         tracing::info!(caller = %caller, "admin call");
         return Ok(());
     }
-    let expected = std::env::var("KGDB_ADMIN_TOKEN")
-        .ok()
-        .filter(|t| t.len() >= 16);
-    let Some(expected) = expected else {
+    let Some(expected) = state.config.admin_token.as_ref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -73,7 +65,7 @@ fn authorize(req: &Request) -> Result<(), ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(token) if same_secret(token, &expected) => Ok(()),
+        Some(token) if expected.matches(token) => Ok(()),
         Some(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",

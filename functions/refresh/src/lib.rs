@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use kgdb_store::DbPool;
 use kgdb_store::db::DbError;
-use kgdb_store::refresh::{RefreshReport, refresh_all};
+use kgdb_store::refresh::{RefreshReport, refresh_all, refresh_all_until};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 
@@ -125,11 +125,20 @@ async fn run(pool: &DbPool, deadline_ms: u64) -> Result<RefreshReport, RefreshEr
     let Some(budget) = budget(deadline_ms) else {
         return Ok(refresh_all(&mut client).await.map_err(DbError::from)?);
     };
-    match tokio::time::timeout(budget, refresh_all(&mut client)).await {
+    let deadline = std::time::Instant::now() + budget;
+    match tokio::time::timeout(budget, refresh_all_until(&mut client, Some(deadline))).await {
+        // Postgres cancelled a statement at the deadline (statement or lock timeout).
+        Ok(Err(e))
+            if e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED)
+                || e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
+        {
+            Err(RefreshError::DeadlineExceeded(budget.as_millis()))
+        }
         Ok(result) => Ok(result.map_err(DbError::from)?),
         Err(_) => {
             // The connection is mid-transaction: take it out of the pool and close it, so
             // Postgres rolls back and the next warm invocation starts on a clean connection.
+            // Its statement timeout ends a statement still running on the server.
             drop(deadpool_postgres::Object::take(client));
             Err(RefreshError::DeadlineExceeded(budget.as_millis()))
         }

@@ -114,7 +114,10 @@ async fn run(options: Options) -> Result<(), AnyError> {
 
 async fn setup(url: &str, options: &Options) -> Result<(), AnyError> {
     if ensure_database(url).await? {
-        eprintln!("==> created database ({})", redact(url));
+        eprintln!(
+            "==> created database ({})",
+            kgdb_store::config::redact_url(url)
+        );
     }
     migrate(url).await?;
     ingest_snapshots(url, options).await
@@ -253,18 +256,4 @@ async fn ensure_cache_table(state: &kgdb_web::AppState) -> Result<(), AnyError> 
         }
     }
     Ok(())
-}
-
-/// Hides a password in a connection URL before printing it.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
 }

@@ -44,8 +44,20 @@ pub struct RefreshReport {
 
 /// Refreshes every view and bumps the data version; waits if another refresh is running.
 pub async fn refresh_all(client: &mut Client) -> Result<RefreshReport, tokio_postgres::Error> {
+    refresh_all_until(client, None).await
+}
+
+/// As `refresh_all`, but every statement is bounded by the time left until `deadline` on the
+/// server too (`statement_timeout` and `lock_timeout`, transaction-scoped). A caller that gives
+/// up and drops the connection would otherwise leave the server process waiting on a lock and
+/// holding the refresh lock until it got it; this way Postgres itself cancels and rolls back.
+pub async fn refresh_all_until(
+    client: &mut Client,
+    deadline: Option<Instant>,
+) -> Result<RefreshReport, tokio_postgres::Error> {
     let started = Instant::now();
     let tx = client.transaction().await?;
+    bound_next_statement(&tx, deadline).await?;
     tx.execute_typed(
         "SELECT pg_advisory_xact_lock($1)",
         &[(&REFRESH_LOCK_KEY, Type::INT8)],
@@ -54,6 +66,7 @@ pub async fn refresh_all(client: &mut Client) -> Result<RefreshReport, tokio_pos
     let mut views = Vec::with_capacity(MATERIALIZED_VIEWS.len());
     for view in MATERIALIZED_VIEWS {
         let t = Instant::now();
+        bound_next_statement(&tx, deadline).await?;
         // View names come from the constant list above, never from input.
         // ANALYZE too: refreshed views get no fresh planner statistics until autovacuum runs,
         // and stale row estimates pick poor plans for the filtered list queries.
@@ -79,6 +92,27 @@ pub async fn refresh_all(client: &mut Client) -> Result<RefreshReport, tokio_pos
         "views refreshed"
     );
     Ok(report)
+}
+
+/// Sets the transaction's statement and lock timeouts to the time left (at least 1 ms).
+async fn bound_next_statement(
+    tx: &tokio_postgres::Transaction<'_>,
+    deadline: Option<Instant>,
+) -> Result<(), tokio_postgres::Error> {
+    let Some(deadline) = deadline else {
+        return Ok(());
+    };
+    let left_ms = deadline
+        .saturating_duration_since(Instant::now())
+        .as_millis()
+        .max(1);
+    let value = format!("{left_ms}ms");
+    tx.query_typed(
+        "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true)",
+        &[(&value, Type::TEXT)],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Bumps the monotonic data version and returns the new value.
