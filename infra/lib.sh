@@ -61,6 +61,14 @@ ensure_postgres() {
 }
 
 # A project-local Python venv with the tools the tests need (cfn-lint; later moto).
+# Headless Chromium for the docs-page check; best effort (the check skips, loudly, without it).
+ensure_chromium() {
+    command -v chromium >/dev/null && return 0
+    step "Chromium (headless check of /docs)"
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+        || note "could not install chromium: the /docs browser check will be skipped"
+}
+
 ensure_venv() {
     step "Python tools (.venv: $*)"
     command -v python3 >/dev/null || die "python3 not found"

@@ -10,6 +10,7 @@ require_rust
 ensure_postgres
 export KGDB_TEST_ADMIN_URL="$PG_SERVER_URL/postgres"
 ensure_venv cfn-lint "moto[server]"
+ensure_chromium
 step "cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
 start_moto

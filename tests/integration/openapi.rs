@@ -248,3 +248,59 @@ async fn the_docs_page_and_the_root_are_served() {
         })
     );
 }
+
+/// The browser check of `/docs`: headless Chromium loads the page from the gateway, runs its
+/// script under the page's CSP, and the rendered DOM lists every operation of the document.
+/// Skipped (with a notice) on a machine without Chromium; `infra/test.sh` installs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_renders_every_operation_in_a_browser() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        eprintln!("SKIPPED: no chromium on this machine; the /docs browser check did not run");
+        return;
+    };
+    let addr = kgdb_tests::serve_gateway(loaded_state().await).await;
+    let url = format!("http://{addr}/docs");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("timeout")
+            .args(["90", browser])
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                &url,
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let operations: usize = document()["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().map_or(0, |o| o.len()))
+        .sum();
+    assert_eq!(
+        dom.matches("class=\"op\"").count(),
+        operations,
+        "rendered operations; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        dom.contains(&format!("Version {}", kgdb_web::VERSION)),
+        "the page read the document"
+    );
+    assert!(dom.contains("/api/genes/{gene_symbol}/evidence"));
+}
