@@ -53,17 +53,24 @@ struct Run {
     latencies_us: Vec<u64>,
     /// Answers that arrived inside the measurement window (the achieved rate's numerator).
     completed_in_window: u64,
+    /// Failed answers and requests (503s included).
     errors: u64,
+    /// 503s: load shed because no database connection was free in time.
+    shed: u64,
     elapsed: Duration,
 }
 
 impl Run {
     /// Counts one answered request if it belongs to the measured window: its latency since
     /// `from`, and whether it arrived before the window's `end`.
-    fn record(&mut self, ok: bool, measured: bool, from: Instant, end: Instant) {
+    fn record(&mut self, sent: Sent, measured: bool, from: Instant, end: Instant) {
         if !measured {
             return;
         }
+        if sent == Sent::Shed {
+            self.shed += 1;
+        }
+        let ok = sent == Sent::Ok;
         if ok {
             self.latencies_us.push(from.elapsed().as_micros() as u64);
             self.completed_in_window += u64::from(Instant::now() <= end);
@@ -113,20 +120,38 @@ async fn reconnect(sender: &mut Sender, authority: &str) -> bool {
     }
 }
 
-async fn send(sender: &mut Sender, authority: &str, path: &str) -> bool {
+/// How one request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Ok,
+    /// 503: the gateway shed the request (database pool exhausted or down).
+    Shed,
+    /// Any other status, or no answer (the connection is then replaced).
+    Failed,
+}
+
+async fn send(sender: &mut Sender, authority: &str, path: &str) -> Sent {
     if sender.ready().await.is_err() {
-        return false;
+        return Sent::Failed;
     }
     let req = hyper::Request::get(path)
         .header(hyper::header::HOST, authority)
         .body(Empty::<Bytes>::new());
-    let Ok(req) = req else { return false };
+    let Ok(req) = req else { return Sent::Failed };
     match sender.send_request(req).await {
         Ok(response) => {
-            let ok = response.status().is_success();
-            ok && response.into_body().collect().await.is_ok()
+            let status = response.status();
+            if response.into_body().collect().await.is_err() {
+                Sent::Failed
+            } else if status.is_success() {
+                Sent::Ok
+            } else if status == hyper::StatusCode::SERVICE_UNAVAILABLE {
+                Sent::Shed
+            } else {
+                Sent::Failed
+            }
         }
-        Err(_) => false,
+        Err(_) => Sent::Failed,
     }
 }
 
@@ -156,9 +181,9 @@ async fn closed_loop(
                 if t0 >= end {
                     break;
                 }
-                let ok = send(&mut sender, &authority, &path).await;
-                run.record(ok, t0 >= measure_from, t0, end);
-                if !ok && !reconnect(&mut sender, &authority).await {
+                let sent = send(&mut sender, &authority, &path).await;
+                run.record(sent, t0 >= measure_from, t0, end);
+                if sent == Sent::Failed && !reconnect(&mut sender, &authority).await {
                     break;
                 }
             }
@@ -168,10 +193,11 @@ async fn closed_loop(
     merge(tasks, duration).await
 }
 
-/// Open loop at `rate` requests per second spread over the connections.
+/// Open loop at `rate` requests per second spread over the connections; request `i` asks for
+/// `paths[i % paths.len()]` (one path, or a mixed trace).
 async fn open_loop(
     authority: &str,
-    path: &str,
+    paths: Arc<Vec<String>>,
     connections: usize,
     rate: f64,
     warmup: Duration,
@@ -185,7 +211,7 @@ async fn open_loop(
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let authority = authority.to_string();
-        let path = path.to_string();
+        let paths = paths.clone();
         let counter = counter.clone();
         tasks.push(tokio::spawn(async move {
             let mut run = Run::default();
@@ -209,9 +235,10 @@ async fn open_loop(
                     tokio::time::sleep_until(scheduled.into()).await;
                     Instant::now()
                 };
-                let ok = send(&mut sender, &authority, &path).await;
-                run.record(ok, scheduled >= measure_from, from, end);
-                if !ok && !reconnect(&mut sender, &authority).await {
+                let path = &paths[i as usize % paths.len()];
+                let sent = send(&mut sender, &authority, path).await;
+                run.record(sent, scheduled >= measure_from, from, end);
+                if sent == Sent::Failed && !reconnect(&mut sender, &authority).await {
                     break;
                 }
             }
@@ -231,6 +258,7 @@ async fn merge(tasks: Vec<tokio::task::JoinHandle<Run>>, duration: Duration) -> 
             total.latencies_us.extend(run.latencies_us);
             total.completed_in_window += run.completed_in_window;
             total.errors += run.errors;
+            total.shed += run.shed;
         }
     }
     total
@@ -265,6 +293,9 @@ const USAGE: &str = "usage:
   kgdb-bench run    --url URL --mode LABEL [--scenarios health,genes,genes-filtered,detail] [--connections 50]
                     [--seconds 5] [--rate 5000] [--gateway-pid PID] [--out FILE]
   kgdb-bench trace  --url URL --admin-token TOKEN [--requests 20000] [--connections 50] [--out FILE]
+  kgdb-bench load   --url URL --admin-token TOKEN [--rate 2000] [--connections 100] [--seconds 60]
+                    [--path P --label TEXT] [--out FILE]
+  kgdb-bench load-readme --from FILE --readme README.md [--note TEXT]
   kgdb-bench readme --from FILE --readme README.md [--note TEXT]
   kgdb-bench dynamo-rtt --endpoint URL --table NAME [--out FILE]";
 
@@ -286,6 +317,8 @@ fn main() {
     let result = match command.as_str() {
         "run" => runtime.block_on(run(&args)),
         "trace" => runtime.block_on(trace(&args)),
+        "load" => runtime.block_on(load(&args)),
+        "load-readme" => load_readme(&args),
         "readme" => readme(&args),
         "dynamo-rtt" => runtime.block_on(dynamo_rtt(&args)),
         _ => Err(USAGE.to_string()),
@@ -333,7 +366,8 @@ async fn run(args: &Args) -> Result<(), String> {
     for s in SCENARIOS.iter().filter(|s| wanted.contains(&s.id)) {
         eprintln!("==> [{mode}] {} ({})", s.name, s.path);
         let mut closed = closed_loop(&authority, s.path, connections, warmup, duration).await;
-        let mut open = open_loop(&authority, s.path, connections, rate, warmup, duration).await;
+        let one = Arc::new(vec![s.path.to_string()]);
+        let mut open = open_loop(&authority, one, connections, rate, warmup, duration).await;
         if closed.latencies_us.is_empty() {
             return Err(format!("{}: no successful request", s.path));
         }
@@ -457,17 +491,11 @@ async fn fetch(
     serde_json::from_slice(&body).map_err(|e| e.to_string())
 }
 
-/// Replays the mixed trace from a flushed (cold) cache and reports the hit rate the gateway saw.
-async fn trace(args: &Args) -> Result<(), String> {
-    let authority = authority(args);
-    let token = args
-        .get("--admin-token")
-        .ok_or("--admin-token is required")?;
-    let n = args.num("--requests", 20_000.0)? as usize;
-    let connections = args.num("--connections", 50.0)? as usize;
+/// The first 1,000 genes by score: the population the mixed trace draws from.
+async fn trace_symbols(authority: &str) -> Result<Vec<String>, String> {
     let mut symbols = Vec::new();
     for page in 1..=10 {
-        let list = fetch(&authority, "GET", &format!("/api/genes/?page%5Bsize%5D=100&page%5Bnumber%5D={page}&filter%5Bhide_zero_scores%5D=false"), None).await?;
+        let list = fetch(authority, "GET", &format!("/api/genes/?page%5Bsize%5D=100&page%5Bnumber%5D={page}&filter%5Bhide_zero_scores%5D=false"), None).await?;
         for g in list["data"].as_array().into_iter().flatten() {
             if let Some(s) = g["attributes"]["approved_symbol"].as_str() {
                 symbols.push(s.to_string());
@@ -477,6 +505,104 @@ async fn trace(args: &Args) -> Result<(), String> {
     if symbols.is_empty() {
         return Err("no genes to build the trace from".into());
     }
+    Ok(symbols)
+}
+
+/// Load test: the mixed trace in open loop at a fixed offered rate over many connections for a
+/// long window, starting from a flushed cache. Writes a README block (`--readme`).
+async fn load(args: &Args) -> Result<(), String> {
+    let authority = authority(args);
+    let token = args
+        .get("--admin-token")
+        .ok_or("--admin-token is required")?;
+    let connections = args.num("--connections", 100.0)? as usize;
+    let rate = args.num("--rate", 2000.0)?;
+    let seconds = args.num("--seconds", 60.0)?;
+    let (label, paths) = match args.get("--path") {
+        Some(path) => (
+            format!("`{path}` ({})", args.get("--label").unwrap_or("one route")),
+            vec![path.to_string()],
+        ),
+        None => {
+            let symbols = trace_symbols(&authority).await?;
+            // More distinct requests than the window sends, so the run is not a short loop.
+            let n = (rate * (seconds + 5.0)) as usize;
+            (
+                "mixed trace, from a flushed cache".to_string(),
+                trace_paths(&symbols, n),
+            )
+        }
+    };
+    fetch(&authority, "POST", "/api/admin/cache/flush", Some(token)).await?;
+    eprintln!(
+        "==> load: {label}, {rate:.0} req/s offered, {connections} connections, {seconds:.0} s"
+    );
+    let mut run = open_loop(
+        &authority,
+        Arc::new(paths),
+        connections,
+        rate,
+        Duration::from_secs(1),
+        Duration::from_secs_f64(seconds),
+    )
+    .await;
+    let answered = run.latencies_us.len() as u64 + run.errors;
+    append(
+        args,
+        &format!(
+            "| {label} | {rate:.0} | {connections} | {seconds:.0} | {answered} | {:.0} | {:.2} | {:.2} | {:.2} | {} ({:.1} %) | {} |",
+            run.rate(),
+            run.percentile_ms(0.50),
+            run.percentile_ms(0.99),
+            run.percentile_ms(0.999),
+            run.shed,
+            run.shed as f64 * 100.0 / answered.max(1) as f64,
+            run.errors - run.shed,
+        ),
+    )
+}
+
+/// Writes the rows of `load` runs into the README's load block.
+fn load_readme(args: &Args) -> Result<(), String> {
+    let from = args.get("--from").ok_or("--from is required")?;
+    let path = args.get("--readme").ok_or("--readme is required")?;
+    let collected = std::fs::read_to_string(from).map_err(|e| e.to_string())?;
+    let rows: Vec<&str> = collected.lines().filter(|l| l.starts_with("| ")).collect();
+    let table = format!(
+        "| Load | Offered req/s | Connections | Seconds | Requests | Achieved req/s | p50 ms | p99 ms | p99.9 ms | 503 shed | Other errors |\n|---|---|---|---|---|---|---|---|---|---|---|\n{}\n\n{}\n",
+        rows.join("\n"),
+        args.get("--note").unwrap_or("")
+    );
+    replace_block(path, "<!-- load:start -->", "<!-- load:end -->", &table)
+}
+
+/// Replaces the text between two markers of a file.
+fn replace_block(path: &str, start: &str, end: &str, block: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else {
+        return Err(format!("markers {start} / {end} not found in {path}"));
+    };
+    if b < a {
+        return Err("markers out of order".into());
+    }
+    std::fs::write(
+        path,
+        format!("{}{start}\n{block}{}", &text[..a], &text[b..]),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!("==> wrote the block {start} into {path}");
+    Ok(())
+}
+
+/// Replays the mixed trace from a flushed (cold) cache and reports the hit rate the gateway saw.
+async fn trace(args: &Args) -> Result<(), String> {
+    let authority = authority(args);
+    let token = args
+        .get("--admin-token")
+        .ok_or("--admin-token is required")?;
+    let n = args.num("--requests", 20_000.0)? as usize;
+    let connections = args.num("--connections", 50.0)? as usize;
+    let symbols = trace_symbols(&authority).await?;
     let paths = Arc::new(trace_paths(&symbols, n));
     fetch(&authority, "POST", "/api/admin/cache/flush", Some(token)).await?;
     let before = fetch(&authority, "GET", "/api/admin/cache/stats", Some(token)).await?;
@@ -493,7 +619,7 @@ async fn trace(args: &Args) -> Result<(), String> {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(path) = paths.get(i) else { break };
-                if !send(&mut sender, &authority, path).await {
+                if send(&mut sender, &authority, path).await != Sent::Ok {
                     errors += 1;
                     if !reconnect(&mut sender, &authority).await {
                         break;
@@ -599,18 +725,5 @@ fn readme(args: &Args) -> Result<(), String> {
         notes.join("\n"),
         args.get("--note").unwrap_or("")
     );
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let (Some(a), Some(b)) = (text.find(START), text.find(END)) else {
-        return Err(format!("markers {START} / {END} not found in {path}"));
-    };
-    if b < a {
-        return Err("benchmark markers out of order".into());
-    }
-    std::fs::write(
-        path,
-        format!("{}{START}\n{table}\n{}", &text[..a], &text[b..]),
-    )
-    .map_err(|e| e.to_string())?;
-    eprintln!("==> wrote the benchmark table into {path}");
-    Ok(())
+    replace_block(path, START, END, &format!("{table}\n"))
 }
