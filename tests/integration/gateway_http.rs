@@ -313,3 +313,78 @@ async fn slow_clients_get_a_408() {
     assert_eq!(json(&reply)["error"]["type"], "request_timeout");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+fn get_with(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> HttpReply {
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    exchange(
+        addr,
+        format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n").as_bytes(),
+    )
+}
+
+fn header_of<'a>(reply: &'a HttpReply, name: &str) -> Option<&'a str> {
+    reply.head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Clients that accept gzip get it (above 1 KiB), with their own strong ETag; revalidation
+/// works for both representations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_gzipped_for_clients_that_accept_it() {
+    use std::io::Read as _;
+    let addr = start().await;
+    let target = "/api/genes/?page%5Bsize%5D=100";
+    let (plain, gz) = tokio::task::spawn_blocking(move || {
+        (
+            get_with(addr, target, &[]),
+            get_with(addr, target, &[("Accept-Encoding", "br, gzip")]),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(plain.status, 200);
+    assert_eq!(gz.status, 200);
+    assert_eq!(header_of(&plain, "content-encoding"), None);
+    assert_eq!(header_of(&gz, "content-encoding"), Some("gzip"));
+    assert_eq!(header_of(&gz, "vary"), Some("Accept-Encoding"));
+    assert_eq!(header_of(&plain, "vary"), Some("Accept-Encoding"));
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut inflated)
+        .unwrap();
+    assert_eq!(inflated, plain.body);
+    assert!(
+        gz.body.len() * 4 < plain.body.len(),
+        "{} vs {}",
+        gz.body.len(),
+        plain.body.len()
+    );
+    let plain_tag = header_of(&plain, "etag").unwrap().to_string();
+    let gz_tag = header_of(&gz, "etag").unwrap().to_string();
+    assert_eq!(
+        gz_tag,
+        format!("{}-gzip\"", plain_tag.trim_end_matches('"'))
+    );
+
+    let (gz_again, plain_again) = tokio::task::spawn_blocking(move || {
+        (
+            get_with(
+                addr,
+                target,
+                &[("Accept-Encoding", "gzip"), ("If-None-Match", &gz_tag)],
+            ),
+            get_with(addr, target, &[("If-None-Match", &plain_tag)]),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(gz_again.status, 304);
+    assert!(header_of(&gz_again, "etag").unwrap().ends_with("-gzip\""));
+    assert_eq!(plain_again.status, 304);
+    assert!(!header_of(&plain_again, "etag").unwrap().contains("gzip"));
+}

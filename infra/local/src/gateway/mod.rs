@@ -5,6 +5,7 @@
 //! that are malformed, too long or too slow ([`guard`]), too many query parameters, bodies that
 //! are too large or too slow.
 
+pub mod compression;
 pub mod guard;
 
 use std::collections::HashMap;
@@ -124,7 +125,9 @@ impl Gateway {
             ));
             return to_hyper(e.into_response(), false);
         }
-        let (parts, body) = req.into_parts();
+        let accepts_gzip = compression::accepts_gzip(req.headers());
+        let (mut parts, body) = req.into_parts();
+        let asked_for_gzip_tag = compression::strip_gzip_tags(&mut parts.headers);
         // The guard has already refused a Content-Length above the limit; `Limited` is the
         // second line for anything it let through.
         let max_body = usize::try_from(self.limits.max_body_bytes).unwrap_or(usize::MAX);
@@ -192,11 +195,29 @@ impl Gateway {
                 ApiError::internal().into_response()
             }
         };
-        if method == hyper::Method::HEAD {
-            head_response(response)
+        let (mut parts, body) = response.into_parts();
+        let mut bytes = match body {
+            Body::Text(text) => text.into_bytes(),
+            Body::Binary(bin) => bin,
+            _ => Vec::new(),
+        };
+        if parts.status == hyper::StatusCode::NOT_MODIFIED {
+            // The client's copy is the gzip representation: confirm its tag.
+            if asked_for_gzip_tag {
+                compression::mark_gzip_etag(&mut parts.headers);
+            }
         } else {
-            to_hyper(response, false)
+            compression::maybe_compress(&mut parts.headers, &mut bytes, accepts_gzip);
         }
+        if method == hyper::Method::HEAD {
+            // Like GET without the body, with the GET's Content-Length.
+            parts.headers.insert(
+                hyper::header::CONTENT_LENGTH,
+                hyper::header::HeaderValue::from(bytes.len()),
+            );
+            bytes.clear();
+        }
+        hyper::Response::from_parts(parts, Full::new(Bytes::from(bytes)))
     }
 }
 
@@ -216,21 +237,6 @@ fn to_hyper(response: lambda_http::Response<Body>, close: bool) -> hyper::Respon
         );
     }
     hyper::Response::from_parts(parts, Full::new(bytes))
-}
-
-/// HEAD is answered like GET without the body, with the GET's `Content-Length`.
-fn head_response(response: lambda_http::Response<Body>) -> hyper::Response<Full<Bytes>> {
-    let (mut parts, body) = response.into_parts();
-    let length = match &body {
-        Body::Text(text) => text.len(),
-        Body::Binary(bin) => bin.len(),
-        _ => 0,
-    };
-    parts.headers.insert(
-        hyper::header::CONTENT_LENGTH,
-        hyper::header::HeaderValue::from(length),
-    );
-    hyper::Response::from_parts(parts, Full::new(Bytes::new()))
 }
 
 /// A CORS preflight (or plain OPTIONS): 204 with `Allow`; for public routes also the CORS
