@@ -34,7 +34,7 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
             let q_ok = parts.all(|p| {
                 let p = p.trim();
                 match p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
-                    Some(q) => q.trim().parse::<f32>().map_or(false, |q| q > 0.0),
+                    Some(q) => q.trim().parse::<f32>().is_ok_and(|q| q > 0.0),
                     None => true,
                 }
             });
