@@ -296,6 +296,7 @@ const USAGE: &str = "usage:
   kgdb-bench load   --url URL --admin-token TOKEN [--rate 2000] [--connections 100] [--seconds 60]
                     [--path P --label TEXT] [--out FILE]
   kgdb-bench load-readme --from FILE --readme README.md [--note TEXT]
+  kgdb-bench compression --url URL [--readme README.md] [--note TEXT]
   kgdb-bench readme --from FILE --readme README.md [--note TEXT]
   kgdb-bench dynamo-rtt --endpoint URL --table NAME [--out FILE]";
 
@@ -319,6 +320,7 @@ fn main() {
         "trace" => runtime.block_on(trace(&args)),
         "load" => runtime.block_on(load(&args)),
         "load-readme" => load_readme(&args),
+        "compression" => runtime.block_on(compression(&args)),
         "readme" => readme(&args),
         "dynamo-rtt" => runtime.block_on(dynamo_rtt(&args)),
         _ => Err(USAGE.to_string()),
@@ -560,6 +562,64 @@ async fn load(args: &Args) -> Result<(), String> {
             run.errors - run.shed,
         ),
     )
+}
+
+/// Size and CPU time of gzip on real answers: each route's identity body from the gateway,
+/// compressed here at level 1 (what the gateway uses) and 6 (zlib's default), best of 50.
+async fn compression(args: &Args) -> Result<(), String> {
+    use std::io::Write as _;
+    let authority = authority(args);
+    let routes = [
+        "/api/genes/",
+        "/api/genes/?page%5Bsize%5D=100",
+        "/api/genes/PKD1",
+        "/api/genes/PKD1/evidence",
+        "/api/statistics/summary",
+        "/api/statistics/source-overlaps",
+        "/api/datasources/",
+        "/api/openapi.json",
+    ];
+    let mut rows = Vec::new();
+    for route in routes {
+        let body = serde_json::to_vec(&fetch(&authority, "GET", route, None).await?)
+            .map_err(|e| e.to_string())?;
+        let mut cells = vec![format!("`{route}`"), body.len().to_string()];
+        for level in [1, 6] {
+            let mut best = Duration::MAX;
+            let mut size = 0;
+            for _ in 0..50 {
+                let t = Instant::now();
+                let mut encoder = flate2::write::GzEncoder::new(
+                    Vec::new(),
+                    flate2::Compression::new(level),
+                );
+                encoder.write_all(&body).map_err(|e| e.to_string())?;
+                size = encoder.finish().map_err(|e| e.to_string())?.len();
+                best = best.min(t.elapsed());
+            }
+            cells.push(format!(
+                "{size} ({:.0} %)",
+                size as f64 * 100.0 / body.len() as f64
+            ));
+            cells.push(format!("{}", best.as_micros()));
+        }
+        rows.push(format!("| {} |", cells.join(" | ")));
+    }
+    let table = format!(
+        "| Answer | Bytes | gzip level 1 bytes | µs | gzip level 6 bytes | µs |\n|---|---|---|---|---|---|\n{}\n\n{}\n",
+        rows.join("\n"),
+        args.get("--note").unwrap_or("")
+    );
+    println!("{table}");
+    if let Some(path) = args.get("--readme") {
+        replace_block(
+            path,
+            "<!-- compression:start -->",
+            "<!-- compression:end -->",
+            &table,
+        )?;
+    }
+    Ok(())
 }
 
 /// Writes the rows of `load` runs into the README's load block.
