@@ -1,7 +1,8 @@
-//! `GET /api/genes/`: the gene browser (filters, sort, JSON:API paging) over `gene_list`.
+//! `GET /api/genes/`: the gene browser (filters, sort, JSON:API paging).
 //!
-//! One request is two statements pipelined on one connection: an indexed read of a page of the
-//! `gene_list` materialized view (each row carrying its rendered JSON:API resource) and the
+//! One request is two statements pipelined on one connection: a page of the narrow
+//! `gene_list_keys` read model (filtered and sorted there, by index where the sort has one),
+//! with each row's rendered JSON:API resource fetched from `gene_list` by primary key, and the
 //! one-row `gene_list_meta`.
 //! The total is counted only when the request filters beyond `hide_zero_scores` (otherwise it
 //! is precomputed in `gene_list_meta`).
@@ -40,7 +41,7 @@ pub const QUERY_PARAMETERS: &[&str] = &[
 
 pub const DEFAULT_SORT: &str = "-evidence_score,approved_symbol";
 
-/// Sortable fields and the `gene_list` column each one orders by (the whitelist).
+/// Sortable fields and the `gene_list_keys` column each one orders by (the whitelist).
 const SORT_FIELDS: &[(&str, &str)] = &[
     ("id", "id"),
     ("symbol", "approved_symbol"),
@@ -144,7 +145,7 @@ impl ListQuery {
             || self.ids.is_some()
     }
 
-    /// WHERE clause over `gene_list`, with its parameters pushed onto `params`.
+    /// WHERE clause over `gene_list_keys`, with its parameters pushed onto `params`.
     fn where_clause(&self, params: &mut Params) -> String {
         let mut conds: Vec<String> = Vec::new();
         if self.hide_zero_scores {
@@ -360,12 +361,14 @@ async fn render(state: &AppState, req: &Request, query: &ListQuery) -> BodyResul
     let filter_params = params.len();
     let limit = params.push(query.page.limit(), Type::INT8);
     let offset = params.push(query.page.offset(), Type::INT8);
+    // Filter, sort and count on the narrow `gene_list_keys`; the wide row's document is read
+    // only for the rows of the page (Postgres evaluates the sub-select after the LIMIT).
     let page_sql = format!(
-        "SELECT doc FROM gene_list{where_sql} {} LIMIT {limit} OFFSET {offset}",
+        "SELECT (SELECT l.doc FROM gene_list l WHERE l.id = k.id) FROM gene_list_keys k{where_sql} {} LIMIT {limit} OFFSET {offset}",
         query.order_clause()
     );
     let count_sql = if query.needs_count() {
-        format!("(SELECT count(*) FROM gene_list{where_sql})")
+        format!("(SELECT count(*) FROM gene_list_keys{where_sql})")
     } else {
         "NULL::bigint".to_string()
     };

@@ -15,6 +15,7 @@ pub const MATERIALIZED_VIEWS: &[&str] = &[
     "gene_source_scores",
     "gene_scores",
     "gene_list",
+    "gene_list_keys",
     "gene_list_meta",
     "gene_source_membership",
     "source_combination_stats",
