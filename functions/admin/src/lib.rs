@@ -18,9 +18,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
         Ok(()) => match (req.method().clone(), route_of(&req).as_str()) {
             (Method::GET, "/api/admin/cache/stats") => stats(state).await,
             (Method::POST, "/api/admin/cache/flush") => flush(state).await,
-            (_, "/api/admin/cache/stats" | "/api/admin/cache/flush") => {
-                Err(ApiError::method_not_allowed())
-            }
+            (_, "/api/admin/cache/stats") => Err(ApiError::method_not_allowed("GET")),
+            (_, "/api/admin/cache/flush") => Err(ApiError::method_not_allowed("POST")),
             (_, other) => Err(ApiError::not_found(format!("no route {other}"))),
         },
     };

@@ -82,8 +82,19 @@ impl Gateway {
         let raw_path = uri.path();
         let (route, params) = match self.router.find(method.as_str(), raw_path) {
             Match::Found { route, params } => (route, params),
-            Match::MethodNotAllowed => {
-                return to_hyper(ApiError::method_not_allowed().into_response(), false);
+            Match::MethodNotAllowed { allow } => {
+                let mut response = ApiError::new(
+                    lambda_http::http::StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "method not allowed on this route",
+                )
+                .into_response();
+                if let Ok(allow) = lambda_http::http::HeaderValue::from_str(&allow) {
+                    response
+                        .headers_mut()
+                        .insert(lambda_http::http::header::ALLOW, allow);
+                }
+                return to_hyper(response, false);
             }
             Match::NotFound => {
                 return to_hyper(

@@ -24,8 +24,10 @@ pub enum Match<'a> {
         /// Raw (still percent-encoded) path parameter values.
         params: HashMap<String, String>,
     },
-    /// The path exists but not for this method.
-    MethodNotAllowed,
+    /// The path exists but not for this method; `allow` lists the methods it has (`GET, HEAD`).
+    MethodNotAllowed {
+        allow: String,
+    },
     NotFound,
 }
 
@@ -81,21 +83,29 @@ impl Router {
 
     pub fn find(&self, method: &str, raw_path: &str) -> Match<'_> {
         let parts = split(raw_path);
-        let mut path_matched = false;
+        let mut allowed: Vec<&str> = Vec::new();
         for route in &self.routes {
             let Some(params) = match_segments(&route.segments, &parts) else {
                 continue;
             };
-            path_matched = true;
             let m = route.spec.method.as_str();
             if m == "ANY" || m == method || (method == "HEAD" && m == "GET") {
                 return Match::Found { route, params };
             }
+            allowed.push(m);
+            // HEAD reaches GET routes (above), so it is allowed wherever GET is.
+            if m == "GET" {
+                allowed.push("HEAD");
+            }
         }
-        if path_matched {
-            Match::MethodNotAllowed
-        } else {
+        if allowed.is_empty() {
             Match::NotFound
+        } else {
+            allowed.sort_unstable();
+            allowed.dedup();
+            Match::MethodNotAllowed {
+                allow: allowed.join(", "),
+            }
         }
     }
 }
@@ -162,7 +172,7 @@ mod tests {
         assert!(f("/api/genes/PKD1/other").is_none());
         assert!(matches!(
             router.find("POST", "/api/genes"),
-            Match::MethodNotAllowed
+            Match::MethodNotAllowed { allow } if allow == "GET, HEAD"
         ));
         assert!(matches!(
             router.find("HEAD", "/api/genes"),

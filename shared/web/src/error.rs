@@ -15,6 +15,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub kind: &'static str,
     pub message: String,
+    /// The methods the route has, sent as `Allow` with a 405 (RFC 9110 requires it).
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             status,
             kind,
             message: message.into(),
+            allow: None,
         }
     }
 
@@ -44,12 +47,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "method not allowed on this route",
-        )
+    /// `allow`: the route's methods, e.g. `GET, HEAD`.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this route",
+            )
+        }
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -108,6 +115,11 @@ impl ApiError {
             String::from(r#"{"error":{"type":"internal_error","message":"","error_id":""}}"#)
         });
         let mut response = crate::http::json_body_response(self.status, body);
+        if let Some(allow) = self.allow {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

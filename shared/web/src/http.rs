@@ -190,7 +190,7 @@ pub fn require_get(req: &Request) -> Result<(), ApiError> {
     use lambda_http::http::Method;
     match *req.method() {
         Method::GET | Method::HEAD => {}
-        _ => return Err(ApiError::method_not_allowed()),
+        _ => return Err(ApiError::method_not_allowed("GET, HEAD")),
     }
     let query = req
         .query_string_parameters_ref()
