@@ -6,7 +6,7 @@
 # the documented schema.
 #
 #   ./infra/fuzz.sh           the test command's budget: a few thousand requests, about a minute
-#   ./infra/fuzz.sh --long    at least 100,000 requests (about half an hour on 2 cores)
+#   ./infra/fuzz.sh --long    at least 100,000 requests (about 25 minutes on 2 cores)
 #
 # KGDB_FUZZ_SEED overrides the fixed seed, KGDB_FUZZ_MAX_EXAMPLES the examples per operation
 # (and drops the request floor), KGDB_FUZZ_CHECKS the schemathesis checks.
@@ -36,7 +36,7 @@ seed="${KGDB_FUZZ_SEED:-20261201}"
 # Operations without parameters stop after a handful of distinct examples; the others take the
 # full count, so these give >= 2,000 and >= 100,000 requests (the floors are checked below).
 if [ "$mode" = long ]; then
-    max_examples="${KGDB_FUZZ_MAX_EXAMPLES:-10000}"
+    max_examples="${KGDB_FUZZ_MAX_EXAMPLES:-10200}"
     min_requests=100000
 else
     max_examples="${KGDB_FUZZ_MAX_EXAMPLES:-200}"
@@ -81,7 +81,10 @@ export DATABASE_URL="$PG_SERVER_URL/$db"
 step "Gateway on a free loopback port"
 token="fuzz-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Port 0: the kernel picks a free port and the gateway prints the address it bound.
-RUST_LOG=warn KGDB_ADMIN_TOKEN="$token" "$bin" serve --host 127.0.0.1 --port 0 >"$work/gateway.log" 2>&1 &
+# Started through a link of its own name: on a shared machine, a `pkill kgdb-local` meant for
+# another gateway must not end this one mid-run (a long run was lost that way once).
+ln -s "$(realpath "$bin")" "$work/fuzz-gateway"
+RUST_LOG=warn KGDB_ADMIN_TOKEN="$token" "$work/fuzz-gateway" serve --host 127.0.0.1 --port 0 >"$work/gateway.log" 2>&1 &
 gateway=$!
 base=""
 for _ in $(seq 1 100); do
@@ -118,6 +121,14 @@ repo=$(pwd)
         --no-color
 ) >"$work/schemathesis.log" 2>&1 || status=$?
 elapsed=$(($(date +%s) - started))
+if ! kill -0 "$gateway" 2>/dev/null; then
+    # 101: a panic; 134/139: abort or crash; 137/143: killed from outside (SIGKILL/SIGTERM).
+    gateway_status=0
+    wait "$gateway" || gateway_status=$?
+    gateway=""
+    tail -20 "$work/gateway.log" >&2
+    note "the gateway exited during the run with status $gateway_status"
+fi
 # The summary and any failures (the progress lines before them say little).
 sed -n '/^===/,$p' "$work/schemathesis.log" >&2
 [ -s "$work/events.ndjson" ] || { tail -40 "$work/schemathesis.log" >&2; die "schemathesis wrote no report (exit $status)"; }
