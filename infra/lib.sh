@@ -60,7 +60,6 @@ ensure_postgres() {
     note "PostgreSQL is answering on 127.0.0.1:5432"
 }
 
-# A project-local Python venv with the tools the tests need (cfn-lint; later moto).
 # Headless Chromium for the docs-page check; best effort (the check skips, loudly, without it).
 ensure_chromium() {
     command -v chromium >/dev/null && return 0
@@ -69,6 +68,11 @@ ensure_chromium() {
         || note "could not install chromium: the /docs browser check will be skipped"
 }
 
+# The fuzzer of infra/fuzz.sh, pinned: its checks and CLI flags change between releases.
+SCHEMATHESIS_REQ="schemathesis==4.32.5"
+
+# A project-local Python venv with the tools the tests need (cfn-lint, moto, schemathesis).
+# Arguments are pip requirements; `name==version` reinstalls when another version is there.
 ensure_venv() {
     step "Python tools (.venv: $*)"
     command -v python3 >/dev/null || die "python3 not found"
@@ -76,8 +80,15 @@ ensure_venv() {
         python3 -m venv .venv 2>/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .venv; }
     fi
     local missing=()
+    local pkg name want have
     for pkg in "$@"; do
-        .venv/bin/python -m pip show -q "${pkg%%[*}" >/dev/null 2>&1 || missing+=("$pkg")
+        name="${pkg%%[[=]*}"
+        want=""
+        case "$pkg" in *==*) want="${pkg##*==}" ;; esac
+        have=$(.venv/bin/python -c 'import sys, importlib.metadata as m; print(m.version(sys.argv[1]))' "$name" 2>/dev/null) || have=""
+        if [ -z "$have" ] || { [ -n "$want" ] && [ "$have" != "$want" ]; }; then
+            missing+=("$pkg")
+        fi
     done
     if [ ${#missing[@]} -gt 0 ]; then
         note "installing ${missing[*]}"

@@ -82,6 +82,8 @@ async fn wrong_method_is_405_not_5xx() {
     let response =
         kgdb_fn_genes_handle(&state, lambda_http::Request::from_parts(parts, body)).await;
     assert_eq!(response.status().as_u16(), 405);
+    // RFC 9110 requires `Allow` on a 405 (found by schemathesis's unsupported_method check).
+    assert_eq!(response.headers()["allow"], "GET, HEAD, OPTIONS");
 }
 
 async fn kgdb_fn_genes_handle(

@@ -502,3 +502,187 @@ mod tests {
         assert_eq!(escape_like("PKD_1%\\"), "PKD\\_1\\%\\\\");
     }
 }
+
+/// Properties of the gene list's parameter parsing over arbitrary query text.
+#[cfg(test)]
+mod prop_tests {
+    use std::collections::HashMap;
+
+    use kgdb_web::jsonapi::MAX_PAGE_SIZE;
+    use lambda_http::{Body, RequestExt};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn request(params: &[(String, String)]) -> Request {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in params {
+            map.entry(k.clone()).or_default().push(v.clone());
+        }
+        lambda_http::http::Request::builder()
+            .uri("/api/genes/")
+            .body(Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(map)
+    }
+
+    fn parse(params: &[(String, String)]) -> Result<ListQuery, ApiError> {
+        let req = request(params);
+        ListQuery::parse(&Query::of(&req))
+    }
+
+    fn field_names() -> Vec<&'static str> {
+        SORT_FIELDS.iter().map(|(f, _)| *f).collect()
+    }
+
+    /// Anything a client can send (NUL, unicode, huge numbers, brackets, commas) plus text close
+    /// to what each parameter accepts, so both sides of every check are reached.
+    fn raw_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ +-]?[0-9]{0,30}(\\.[0-9]{0,4})?([eE][+-]?[0-9]{1,4})?",
+            "(NaN|nan|inf|-inf|infinity|1e400|-0|0x10)",
+            "[\\[\\]a-z_,%\\x00 +-]{0,30}",
+            prop::sample::select(field_names()).prop_map(|f| format!("-{f},+{f}")),
+            prop::sample::select(VALID_TIERS.to_vec()).prop_map(|t| format!("{t}, ,{t}")),
+            prop::sample::select(VALID_GROUPS.to_vec()).prop_map(String::from),
+            "[0-9]{1,20}(,[ ]?-?[0-9]{0,20}){0,5}",
+        ]
+    }
+
+    /// A parameter name: one the route reads, or an unknown one with brackets.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(QUERY_PARAMETERS.to_vec()).prop_map(String::from),
+            "(filter|page)\\[[a-z_\\[\\]]{0,10}\\]?",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_errors_are_400_or_422(
+            params in prop::collection::vec((key(), raw_value()), 0..8),
+        ) {
+            match parse(&params) {
+                Ok(query) => {
+                    // Whatever was accepted orders by whitelisted columns only.
+                    let order = query.order_clause();
+                    let allowed: Vec<&str> = SORT_FIELDS.iter().map(|(_, c)| *c).collect();
+                    for part in order.trim_start_matches("ORDER BY ").split(", ") {
+                        let column = part.split(' ').next().unwrap_or_default();
+                        prop_assert!(column == "id" || allowed.contains(&column), "{order}");
+                    }
+                    prop_assert!((1..=MAX_PAGE_SIZE).contains(&query.page.size));
+                }
+                Err(e) => {
+                    let status = e.status.as_u16();
+                    prop_assert!(status == 400 || status == 422, "{e}");
+                }
+            }
+        }
+
+        #[test]
+        fn page_sizes_outside_1_to_100_are_rejected(size in any::<i64>().prop_filter(
+            "outside the allowed range",
+            |s| !(1..=i64::from(MAX_PAGE_SIZE)).contains(s),
+        )) {
+            let err = parse(&[("page[size]".into(), size.to_string())]).unwrap_err();
+            prop_assert_eq!(err.status.as_u16(), 400);
+        }
+
+        #[test]
+        fn valid_sorts_round_trip(
+            keys in prop::collection::vec(
+                (prop::sample::select(SORT_FIELDS.to_vec()), prop::sample::select(vec!["", "+", "-"])),
+                1..=MAX_SORT_FIELDS,
+            ),
+        ) {
+            let raw: Vec<String> = keys.iter().map(|((f, _), sign)| format!("{sign}{f}")).collect();
+            let parsed = parse_sort(&raw.join(" , ")).unwrap();
+            let expected: Vec<SortKey> = keys
+                .iter()
+                .map(|((_, column), sign)| SortKey { column, descending: *sign == "-" })
+                .collect();
+            prop_assert_eq!(parsed, expected);
+        }
+
+        #[test]
+        fn more_than_twelve_sort_fields_are_400(
+            fields in prop::collection::vec(prop::sample::select(field_names()), MAX_SORT_FIELDS + 1..30),
+        ) {
+            let err = parse_sort(&fields.join(",")).unwrap_err();
+            prop_assert_eq!(err.status.as_u16(), 400);
+        }
+
+        #[test]
+        fn valid_filters_are_accepted_as_sent(
+            min_score in 0.0f64..=100.0,
+            max_count in 0i32..=1000,
+            tiers in prop::sample::subsequence(VALID_TIERS.to_vec(), 0..=VALID_TIERS.len()),
+            ids in prop::collection::vec(1i64..=i64::MAX, 0..20),
+            search in "[A-Za-z0-9:_%-]{1,100}",
+            hide in any::<bool>(),
+        ) {
+            let query = parse(&[
+                ("filter[min_score]".into(), min_score.to_string()),
+                ("filter[max_count]".into(), format!(" {max_count} ")),
+                ("filter[tier]".into(), tiers.join(",")),
+                ("filter[ids]".into(), ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
+                ("filter[search]".into(), search.clone()),
+                ("filter[hide_zero_scores]".into(), hide.to_string()),
+            ]).unwrap();
+            prop_assert_eq!(query.min_score, Some(min_score));
+            prop_assert_eq!(query.max_count, Some(max_count));
+            let mut sorted_tiers: Vec<String> = tiers.iter().map(|t| t.to_string()).collect();
+            sorted_tiers.sort();
+            prop_assert_eq!(query.tiers, sorted_tiers);
+            let mut unique_ids = ids.clone();
+            unique_ids.sort_unstable();
+            unique_ids.dedup();
+            prop_assert_eq!(query.ids, Some(unique_ids));
+            prop_assert_eq!(query.search, Some(search.to_lowercase()));
+            prop_assert_eq!(query.hide_zero_scores, hide);
+        }
+
+        #[test]
+        fn scores_outside_0_to_100_are_400(score in any::<f64>().prop_filter(
+            "outside the allowed range",
+            |s| !(0.0..=100.0).contains(s),
+        )) {
+            let err = parse(&[("filter[max_score]".into(), score.to_string())]).unwrap_err();
+            prop_assert_eq!(err.status.as_u16(), 400);
+        }
+
+        #[test]
+        fn non_positive_ids_are_400(good in 1i64..1000, bad in i64::MIN..=0) {
+            let err = parse_ids(&format!("{good},{bad}")).unwrap_err();
+            prop_assert_eq!(err.status.as_u16(), 400);
+        }
+
+        #[test]
+        fn unknown_tiers_are_422(tier in "[a-z_]{1,30}") {
+            prop_assume!(!is_valid_tier(&tier));
+            let err = parse_tiers(&format!("minimal_evidence,{tier}")).unwrap_err();
+            prop_assert_eq!(err.status.as_u16(), 422);
+        }
+
+        #[test]
+        fn searches_longer_than_100_characters_are_400(search in "\\PC{101,140}") {
+            prop_assume!(search.trim().chars().count() > MAX_SEARCH_LEN);
+            let err = parse(&[("filter[search]".into(), search)]).unwrap_err();
+            prop_assert_eq!(err.status.as_u16(), 400);
+        }
+
+        #[test]
+        fn like_escaping_leaves_no_bare_wildcard(raw in any::<String>()) {
+            let escaped = escape_like(&raw);
+            let mut chars = escaped.chars();
+            while let Some(c) = chars.next() {
+                prop_assert!(c != '%' && c != '_', "bare wildcard in {escaped:?}");
+                if c == '\\' {
+                    prop_assert!(chars.next().is_some(), "dangling escape in {escaped:?}");
+                }
+            }
+        }
+    }
+}

@@ -225,3 +225,70 @@ mod tests {
         }
     }
 }
+
+/// Properties of the statistics filters over arbitrary query text.
+#[cfg(test)]
+mod prop_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn raw_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[\\[\\]a-z_, \\x00-]{0,40}",
+            prop::sample::select(VALID_TIERS.to_vec()).prop_map(|t| format!(" {t},,{t}")),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn filters_never_panic_and_errors_are_400_or_422(
+            hide in proptest::option::of(raw_text()),
+            tier in proptest::option::of(raw_text()),
+            detail in proptest::option::of(raw_text()),
+            sources in prop::collection::vec(raw_text(), 0..4),
+        ) {
+            let results = [
+                Filters::from_raw(hide.as_deref(), tier.as_deref()).map(|_| ()),
+                parse_detail(detail.as_deref()).map(|_| ()),
+                parse_sources(&sources.iter().map(String::as_str).collect::<Vec<_>>()).map(|_| ()),
+            ];
+            for e in results.into_iter().filter_map(Result::err) {
+                let status = e.status.as_u16();
+                prop_assert!(status == 400 || status == 422, "{e}");
+            }
+        }
+
+        #[test]
+        fn valid_tiers_select_exactly_themselves(
+            tiers in prop::collection::vec(prop::sample::select(VALID_TIERS.to_vec()), 1..8),
+            hide in any::<bool>(),
+        ) {
+            let f = Filters::from_raw(Some(&hide.to_string()), Some(&tiers.join(" ,"))).unwrap();
+            let mut expected: Vec<&str> = Vec::new();
+            for t in &tiers {
+                if !expected.contains(t) {
+                    expected.push(t);
+                }
+            }
+            prop_assert_eq!(f.buckets(), expected);
+            prop_assert_eq!(f.hide_zero_scores, hide);
+        }
+
+        #[test]
+        fn known_sources_are_accepted_once_each(
+            picks in prop::collection::vec(prop::sample::select(SourceName::ALL.to_vec()), 0..10),
+        ) {
+            let names: Vec<&str> = picks.iter().map(|s| s.as_str()).collect();
+            let parsed = parse_sources(&names).unwrap();
+            let mut expected = Vec::new();
+            for s in picks {
+                if !expected.contains(&s) {
+                    expected.push(s);
+                }
+            }
+            prop_assert_eq!(parsed, expected);
+        }
+    }
+}

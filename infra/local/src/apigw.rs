@@ -192,3 +192,46 @@ mod tests {
         assert_eq!(base64_encode(b"ab"), "YWI=");
     }
 }
+
+/// Properties of the raw query string parser (the first parser every request meets).
+#[cfg(test)]
+mod prop_tests {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_query_strings_never_panic(raw in prop_oneof![
+            any::<String>(),
+            "[a-z\\[\\]=&%+0-9A-F\\x00 ]{0,60}",
+        ]) {
+            let map = parse_query(&raw);
+            // Every non-empty `&` piece lands in one key.
+            let pieces = raw.split('&').filter(|p| !p.is_empty()).count();
+            prop_assert_eq!(map.values().map(Vec::len).sum::<usize>(), pieces);
+        }
+
+        #[test]
+        fn encoded_pairs_round_trip(
+            pairs in prop::collection::vec((any::<String>(), any::<String>()), 1..6),
+        ) {
+            let raw: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!(
+                    "{}={}",
+                    utf8_percent_encode(k, NON_ALPHANUMERIC),
+                    utf8_percent_encode(v, NON_ALPHANUMERIC),
+                ))
+                .collect();
+            let map = parse_query(&raw.join("&"));
+            for (k, v) in &pairs {
+                prop_assert!(map.get(k).is_some_and(|vs| vs.contains(v)), "{k:?}={v:?}");
+            }
+            // Repeats keep their order: the last value sent is the last one stored.
+            let last = pairs.iter().rev().find(|(k, _)| *k == pairs[0].0).map(|(_, v)| v);
+            prop_assert_eq!(map[&pairs[0].0].last(), last);
+        }
+    }
+}

@@ -176,3 +176,132 @@ mod tests {
         assert_eq!(parse_bounded("100", "page[size]", 1, 100).ok(), Some(100));
     }
 }
+
+/// Properties of the paging and boolean parsers over arbitrary query text.
+#[cfg(test)]
+mod prop_tests {
+    use std::collections::HashMap;
+
+    use lambda_http::{Body, Request, RequestExt};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A request whose query string parameters are `params` (repeats kept in order).
+    fn request(params: &[(&str, &str)]) -> Request {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in params {
+            map.entry(k.to_string()).or_default().push(v.to_string());
+        }
+        lambda_http::http::Request::builder()
+            .uri("/api/genes/")
+            .body(Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(map)
+    }
+
+    /// Text a client can send: anything (NUL, unicode), numbers of any size and sign, and the
+    /// characters of the bracket syntax.
+    fn raw_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ \t+-]{0,2}[0-9]{0,40}[ \t]{0,2}",
+            "[0-9]{1,4}(\\.[0-9]{0,3})?([eE][+-]?[0-9]{1,3})?",
+            "[\\[\\]a-z_=&,%\\x00 -]{0,24}",
+        ]
+    }
+
+    fn whitespace() -> impl Strategy<Value = String> {
+        "[ \t\n]{0,3}"
+    }
+
+    proptest! {
+        #[test]
+        fn page_parsing_never_panics_and_errors_are_400(
+            number in raw_text(),
+            size in raw_text(),
+        ) {
+            let req = request(&[("page[number]", &number), ("page[size]", &size)]);
+            match Page::from_query(&Query::of(&req)) {
+                Ok(page) => {
+                    prop_assert!((1..=MAX_PAGE_NUMBER).contains(&page.number));
+                    prop_assert!((1..=MAX_PAGE_SIZE).contains(&page.size));
+                    prop_assert!(page.offset() >= 0);
+                }
+                Err(e) => prop_assert_eq!(e.status.as_u16(), 400),
+            }
+        }
+
+        #[test]
+        fn valid_pages_round_trip(
+            number in 1..=MAX_PAGE_NUMBER,
+            size in 1..=MAX_PAGE_SIZE,
+            pad in whitespace(),
+        ) {
+            let number_text = format!("{pad}{number}{pad}");
+            let size_text = format!("{pad}{size}");
+            let req = request(&[("page[number]", &number_text), ("page[size]", &size_text)]);
+            let page = Page::from_query(&Query::of(&req)).unwrap();
+            prop_assert_eq!(page, Page { number, size });
+            prop_assert_eq!(page.offset(), (i64::from(number) - 1) * i64::from(size));
+        }
+
+        #[test]
+        fn page_sizes_outside_1_to_100_are_400(size in any::<i128>().prop_filter(
+            "outside the allowed range",
+            |s| !(1..=i128::from(MAX_PAGE_SIZE)).contains(s),
+        )) {
+            let text = size.to_string();
+            let req = request(&[("page[size]", &text)]);
+            let err = Page::from_query(&Query::of(&req)).unwrap_err();
+            prop_assert_eq!(err.status.as_u16(), 400);
+        }
+
+        #[test]
+        fn the_last_repeated_value_wins(first in 1..=MAX_PAGE_SIZE, last in 1..=MAX_PAGE_SIZE) {
+            let (first, last) = (first.to_string(), last.to_string());
+            let req = request(&[("page[size]", &first), ("page[size]", &last)]);
+            prop_assert_eq!(Page::from_query(&Query::of(&req)).unwrap().size.to_string(), last);
+        }
+
+        #[test]
+        fn page_count_covers_the_total(total in 0i64..10_000_000, size in 1..=MAX_PAGE_SIZE) {
+            let page = Page { number: 1, size };
+            let count = page.page_count(total);
+            prop_assert!(count * i64::from(size) >= total);
+            prop_assert!(count == 0 || (count - 1) * i64::from(size) < total);
+        }
+
+        #[test]
+        fn booleans_never_panic_and_errors_are_400(raw in raw_text()) {
+            if let Err(e) = parse_bool(&raw, "filter[hide_zero_scores]") {
+                prop_assert_eq!(e.status.as_u16(), 400);
+            }
+        }
+
+        #[test]
+        fn boolean_words_in_any_case_are_accepted(
+            (word, value) in prop::sample::select(vec![
+                ("true", true), ("1", true), ("yes", true), ("on", true),
+                ("false", false), ("0", false), ("no", false), ("off", false),
+            ]),
+            upper in prop::collection::vec(any::<bool>(), 5),
+            pad in whitespace(),
+        ) {
+            let cased: String = word
+                .chars()
+                .zip(upper.iter().cycle())
+                .map(|(c, up)| if *up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            prop_assert_eq!(parse_bool(&format!("{pad}{cased}{pad}"), "b").ok(), Some(value));
+        }
+
+        #[test]
+        fn clip_keeps_a_short_prefix(raw in any::<String>()) {
+            let clipped = clip(&raw);
+            prop_assert!(clipped.chars().count() <= 43);
+            let head = clipped.strip_suffix("...").unwrap_or(&clipped);
+            prop_assert!(raw.starts_with(head));
+        }
+    }
+}

@@ -100,3 +100,76 @@ mod tests {
         assert!(matches!(response.body(), Body::Empty));
     }
 }
+
+/// Properties of the `If-None-Match` parser over arbitrary header text.
+#[cfg(test)]
+mod prop_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn tag() -> impl Strategy<Value = String> {
+        "[0-9a-f]{32}".prop_map(|hex| format!("\"{hex}\""))
+    }
+
+    /// One entry of an `If-None-Match` list as a client may write it.
+    fn entry(tag: String) -> impl Strategy<Value = String> {
+        (any::<bool>(), "[ \t]{0,2}", "[ \t]{0,2}")
+            .prop_map(move |(weak, l, r)| format!("{l}{}{tag}{r}", if weak { "W/" } else { "" }))
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_headers_never_panic(values in prop::collection::vec(any::<String>(), 0..4)) {
+            let mut headers = HeaderMap::new();
+            for v in &values {
+                if let Ok(v) = HeaderValue::from_str(v) {
+                    headers.append(header::IF_NONE_MATCH, v);
+                }
+            }
+            let etag = etag_of("{}");
+            // Only the tag itself or `*` can match.
+            if if_none_match_hits(&headers, &etag) {
+                prop_assert!(values.iter().any(|v| v.contains('*') || v.contains(&etag)));
+            }
+        }
+
+        #[test]
+        fn a_list_containing_the_tag_hits(
+            body in any::<String>(),
+            others in prop::collection::vec(tag(), 0..4),
+            position in any::<prop::sample::Index>(),
+            weak in any::<bool>(),
+        ) {
+            let etag = etag_of(&body);
+            let mut items: Vec<String> =
+                others.iter().filter(|t| **t != etag).cloned().collect();
+            let mine = if weak { format!(" W/{etag} ") } else { etag.clone() };
+            items.insert(position.index(items.len() + 1), mine);
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&items.join(",")).unwrap());
+            prop_assert!(if_none_match_hits(&headers, &etag));
+        }
+
+        #[test]
+        fn a_list_of_other_tags_misses(
+            body in any::<String>(),
+            others in prop::collection::vec(tag().prop_flat_map(entry), 1..5),
+        ) {
+            let etag = etag_of(&body);
+            prop_assume!(others.iter().all(|o| !o.contains(&etag)));
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&others.join(",")).unwrap());
+            prop_assert!(!if_none_match_hits(&headers, &etag));
+        }
+
+        #[test]
+        fn etags_are_quoted_hex_and_valid_headers(body in any::<String>()) {
+            let etag = etag_of(&body);
+            prop_assert_eq!(etag.len(), 34);
+            prop_assert!(etag.starts_with('"') && etag.ends_with('"'));
+            prop_assert!(etag[1..33].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+            prop_assert!(HeaderValue::from_str(&etag).is_ok());
+        }
+    }
+}

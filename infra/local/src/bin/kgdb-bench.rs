@@ -589,10 +589,8 @@ async fn compression(args: &Args) -> Result<(), String> {
             let mut size = 0;
             for _ in 0..50 {
                 let t = Instant::now();
-                let mut encoder = flate2::write::GzEncoder::new(
-                    Vec::new(),
-                    flate2::Compression::new(level),
-                );
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
                 encoder.write_all(&body).map_err(|e| e.to_string())?;
                 size = encoder.finish().map_err(|e| e.to_string())?.len();
                 best = best.min(t.elapsed());
