@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_pipeline_seam.sql",
         sql: include_str!("../../../migrations/0004_pipeline_seam.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_annotations.sql",
+        sql: include_str!("../../../migrations/0005_annotations.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying the migration lock among advisory locks.

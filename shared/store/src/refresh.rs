@@ -25,6 +25,8 @@ pub const MATERIALIZED_VIEWS: &[&str] = &[
     "datasource_stats",
     "datasource_totals",
     "datasource_top_genes",
+    "annotation_source_stats",
+    "annotation_totals",
 ];
 
 const REFRESH_LOCK_KEY: i64 = 0x6b67_6462_7266_7368; // "kgdbrfsh"
