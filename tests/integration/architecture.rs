@@ -21,6 +21,7 @@ const API_FUNCTIONS: &[&str] = &[
     "kgdb-fn-gene-detail",
     "kgdb-fn-statistics",
     "kgdb-fn-datasources",
+    "kgdb-fn-annotations",
     "kgdb-fn-system",
     "kgdb-fn-admin",
 ];

@@ -126,9 +126,9 @@ async fn resolve_by_hgnc_id_symbol_and_alias() {
     );
     assert_eq!(by_alias.body["data"]["attributes"]["match_type"], "alias");
 
-    // Identifier branches that need annotations answer 404 until annotations exist.
+    // An Ensembl id no gene has is a 404 (the identifier branches: tests/integration/annotations.rs).
     assert_eq!(
-        get(&state, "/api/genes/resolve?query=ENSG00000008710")
+        get(&state, "/api/genes/resolve?query=ENSG00000000001")
             .await
             .status,
         404

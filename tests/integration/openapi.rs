@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use kgdb_local::functions::handler_for;
 use kgdb_local::template;
-use kgdb_tests::{apigw_request, body_json, loaded_state};
+use kgdb_tests::{apigw_request_with_body, body_json, loaded_state};
 use kgdb_web::AppState;
 use lambda_http::Request;
 use lambda_http::http::{Method, header};
@@ -101,8 +101,44 @@ const CASES: &[(&str, &str)] = &[
     ("GET", "/api/datasources"),
     ("GET", "/api/datasources/PanelApp"),
     ("GET", "/api/datasources/Nope"),
+    ("GET", "/api/annotations/genes/PKD1/annotations"),
+    (
+        "GET",
+        "/api/annotations/genes/HGNC:9008/annotations?source=gnomad",
+    ),
+    (
+        "GET",
+        "/api/annotations/genes/PKD1/annotations?source=bogus",
+    ),
+    ("GET", "/api/annotations/genes/NOSUCHGENE/annotations"),
+    ("GET", "/api/annotations/genes/a%20b/annotations"),
+    ("GET", "/api/annotations/genes/PKD1/annotations/summary"),
+    (
+        "GET",
+        "/api/annotations/genes/999999999/annotations/summary",
+    ),
+    ("GET", "/api/annotations/sources"),
+    ("GET", "/api/annotations/sources?active_only=false"),
+    ("GET", "/api/annotations/sources?active_only=maybe"),
+    ("GET", "/api/annotations/statistics"),
+    ("POST", "/api/annotations/batch"),
+    ("POST", "/api/annotations/batch?sources=nope"),
     ("GET", "/api/admin/cache/stats"),
     ("POST", "/api/admin/cache/flush"),
+];
+
+/// Requests with a body: `(method, path, JSON body)`.
+const BODY_CASES: &[(&str, &str, &str)] = &[
+    ("POST", "/api/annotations/batch", "[1, 2, 3]"),
+    (
+        "POST",
+        "/api/annotations/batch?sources=hgnc&sources=gnomad",
+        "[1, 2, 999999]",
+    ),
+    ("POST", "/api/annotations/batch", "[]"),
+    ("POST", "/api/annotations/batch", "{\"gene_ids\": [1]}"),
+    ("POST", "/api/annotations/batch", "[\"PKD1\"]"),
+    ("POST", "/api/annotations/batch", "[1,"),
 ];
 
 /// Admin requests carry an IAM caller, as API Gateway adds after SigV4 verification.
@@ -147,9 +183,18 @@ async fn call(
     method: &str,
     path: &str,
 ) -> (String, lambda_http::Response<lambda_http::Body>) {
+    call_with_body(state, method, path, "").await
+}
+
+async fn call_with_body(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (String, lambda_http::Response<lambda_http::Body>) {
     let method = Method::from_bytes(method.as_bytes()).unwrap();
-    let (function, req) =
-        apigw_request(method, path).unwrap_or_else(|| panic!("no route for {path}"));
+    let (function, req) = apigw_request_with_body(method, path, body.as_bytes())
+        .unwrap_or_else(|| panic!("no route for {path}"));
     let route = kgdb_web::http::route_of(&req);
     let req = if route.starts_with("/api/admin/") {
         as_iam_caller(req)
@@ -165,8 +210,12 @@ async fn every_answer_validates_against_its_documented_schema() {
     let doc = document();
     let state = loaded_state().await;
     let mut failures = Vec::new();
-    for &(method, path) in CASES {
-        let (route, response) = call(&state, method, path).await;
+    let cases = CASES
+        .iter()
+        .map(|&(method, path)| (method, path, ""))
+        .chain(BODY_CASES.iter().copied());
+    for (method, path, body) in cases {
+        let (route, response) = call_with_body(&state, method, path, body).await;
         let status = response.status().as_u16();
         let Some(schema) = response_schema(&doc, method, &route, status) else {
             failures.push(format!(

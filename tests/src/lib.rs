@@ -175,6 +175,15 @@ fn router() -> &'static Router {
 /// Builds the Lambda request API Gateway would send for `GET <path_and_query>` and the
 /// template function that would receive it.
 pub fn apigw_request(method: Method, path_and_query: &str) -> Option<(String, Request)> {
+    apigw_request_with_body(method, path_and_query, b"")
+}
+
+/// As `apigw_request`, with a JSON request body.
+pub fn apigw_request_with_body(
+    method: Method,
+    path_and_query: &str,
+    body: &[u8],
+) -> Option<(String, Request)> {
     let (raw_path, raw_query) = match path_and_query.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (path_and_query, None),
@@ -188,8 +197,17 @@ pub fn apigw_request(method: Method, path_and_query: &str) -> Option<(String, Re
             method,
             raw_path,
             raw_query,
-            headers: HeaderMap::new(),
-            body: Vec::new(),
+            headers: {
+                let mut headers = HeaderMap::new();
+                if !body.is_empty() {
+                    headers.insert(
+                        lambda_http::http::header::CONTENT_TYPE,
+                        lambda_http::http::HeaderValue::from_static("application/json"),
+                    );
+                }
+                headers
+            },
+            body: body.to_vec(),
             source_ip: Some("127.0.0.1".into()),
             resource: &route.spec.path,
             path_params: params,
@@ -260,7 +278,17 @@ pub async fn get(state: &AppState, path_and_query: &str) -> Reply {
 }
 
 pub async fn invoke(state: &AppState, method: Method, path_and_query: &str) -> Reply {
-    let (function, request) = apigw_request(method, path_and_query)
+    invoke_with_body(state, method, path_and_query, b"").await
+}
+
+/// Invokes the function the template routes `method path_and_query` to, with a JSON body.
+pub async fn invoke_with_body(
+    state: &AppState,
+    method: Method,
+    path_and_query: &str,
+    body: &[u8],
+) -> Reply {
+    let (function, request) = apigw_request_with_body(method, path_and_query, body)
         .unwrap_or_else(|| panic!("no template route for {path_and_query}"));
     let handler = handler_for(&function).unwrap_or_else(|| panic!("no handler for {function}"));
     let response = handler(state, request).await;

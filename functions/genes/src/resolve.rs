@@ -1,7 +1,9 @@
 //! `GET /api/genes/resolve?query=`: identifier -> gene, trying in order HGNC id, Ensembl gene
-//! id, NCBI gene id, UniProt accession (these three through the HGNC/UniProt annotations),
-//! approved symbol, then aliases / previous symbols / name. Several candidates -> ambiguous.
+//! id, NCBI gene id, UniProt accession (these three from `gene_identifiers`, which the
+//! annotation writer fills from the HGNC/Ensembl data), approved symbol, then aliases /
+//! previous symbols / name. Several candidates -> ambiguous. Every lookup is an index lookup.
 
+use kgdb_core::annotation::IdentifierKind;
 use kgdb_web::cache::Namespace;
 use kgdb_web::http::{self, BodyResult, HandlerResult, Query};
 use kgdb_web::jsonapi::clip;
@@ -69,6 +71,8 @@ struct Candidate {
     hgnc_id: String,
     approved_symbol: String,
     matched_on: String,
+    /// The alias-branch arm that found it (`match_type` of a single match).
+    branch: &'static str,
 }
 
 pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
@@ -90,52 +94,44 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
 
 async fn resolve(state: &AppState, raw: &str) -> BodyResult {
     let client = state.pool.get().await?;
-    let by_annotation = |source: &str, key: &str| {
-        format!(
-            "SELECT g.id, g.hgnc_id, g.approved_symbol FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
-              WHERE a.source = '{source}' AND a.annotations ->> '{key}' = $1 ORDER BY g.id"
-        )
-    };
-    let (sql, value, match_type) = match classify(raw) {
-        Some(IdKind::Hgnc) => (
-            "SELECT id, hgnc_id, approved_symbol FROM genes WHERE hgnc_id = $1".to_string(),
-            kgdb_core::normalize_hgnc_id(raw).unwrap_or_default(),
-            "hgnc_id",
-        ),
+    let kind = classify(raw);
+    let (mut candidates, mut matched_type) = match kind {
+        Some(IdKind::Hgnc) => {
+            let hgnc_id = kgdb_core::normalize_hgnc_id(raw).unwrap_or_default();
+            let rows = client
+                .query_typed(
+                    "SELECT id, hgnc_id, approved_symbol FROM genes WHERE hgnc_id = $1",
+                    &[(&hgnc_id, Type::TEXT)],
+                )
+                .await?;
+            let found = rows
+                .iter()
+                .map(|r| Candidate {
+                    id: r.get(0),
+                    hgnc_id: r.get(1),
+                    approved_symbol: r.get(2),
+                    matched_on: hgnc_id.clone(),
+                    branch: "hgnc_id",
+                })
+                .collect();
+            (found, "hgnc_id")
+        }
         Some(IdKind::Ensembl) => (
-            by_annotation("hgnc", "ensembl_gene_id"),
-            raw.to_ascii_uppercase(),
+            by_identifier(&client, IdentifierKind::EnsemblGeneId, raw).await?,
             "ensembl",
         ),
         Some(IdKind::Ncbi) => (
-            by_annotation("hgnc", "ncbi_gene_id"),
-            raw.to_string(),
+            by_identifier(&client, IdentifierKind::NcbiGeneId, raw).await?,
             "ncbi",
         ),
         Some(IdKind::Uniprot) => (
-            by_annotation("uniprot", "accession"),
-            raw.to_string(),
+            by_identifier(&client, IdentifierKind::UniprotAccession, raw).await?,
             "uniprot",
         ),
-        None => (String::new(), String::new(), ""),
+        None => (Vec::new(), ""),
     };
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut matched_type = match_type;
-    if !sql.is_empty() {
-        candidates = client
-            .query_typed(&sql, &[(&value, Type::TEXT)])
-            .await?
-            .iter()
-            .map(|r| Candidate {
-                id: r.get(0),
-                hgnc_id: r.get(1),
-                approved_symbol: r.get(2),
-                matched_on: value.clone(),
-            })
-            .collect();
-    }
     // An identifier-shaped query that matched nothing may still be a symbol (e.g. a UniProt-like symbol).
-    if candidates.is_empty() && classify(raw) != Some(IdKind::Hgnc) {
+    if candidates.is_empty() && kind != Some(IdKind::Hgnc) {
         let rows = client
             .query_typed(
                 "SELECT id, hgnc_id, approved_symbol FROM genes WHERE upper(approved_symbol) = upper($1) ORDER BY id",
@@ -150,11 +146,12 @@ async fn resolve(state: &AppState, raw: &str) -> BodyResult {
                 hgnc_id: r.get(1),
                 approved_symbol: r.get(2),
                 matched_on: r.get(2),
+                branch: "symbol",
             })
             .collect();
         if candidates.is_empty() {
-            matched_type = "alias";
             candidates = alias_candidates(&client, raw).await?;
+            matched_type = candidates.first().map_or("alias", |c| c.branch);
         }
     }
     match candidates.len() {
@@ -193,8 +190,43 @@ async fn resolve(state: &AppState, raw: &str) -> BodyResult {
     }
 }
 
-/// Alias branch: our aliases, then HGNC alias and previous symbols, then the HGNC name;
-/// de-duplicated in first-seen order.
+/// Genes with identifier `value` of `kind` (`gene_identifiers`, one index lookup); case is
+/// ignored, and `matched_on` is the identifier as stored.
+async fn by_identifier(
+    client: &tokio_postgres::Client,
+    kind: IdentifierKind,
+    value: &str,
+) -> Result<Vec<Candidate>, ApiError> {
+    let kind_name = kind.as_str();
+    let rows = client
+        .query_typed(
+            "SELECT g.id, g.hgnc_id, g.approved_symbol, i.value
+               FROM gene_identifiers i JOIN genes g ON g.id = i.gene_id
+              WHERE i.kind = $1 AND upper(i.value) = upper($2)
+              ORDER BY g.id",
+            &[(&kind_name, Type::TEXT), (&value, Type::TEXT)],
+        )
+        .await?;
+    let mut out: Vec<Candidate> = Vec::new();
+    for r in rows {
+        let id: i64 = r.get(0);
+        if out.iter().any(|c| c.id == id) {
+            continue;
+        }
+        out.push(Candidate {
+            id,
+            hgnc_id: r.get(1),
+            approved_symbol: r.get(2),
+            matched_on: r.get(3),
+            branch: "",
+        });
+    }
+    Ok(out)
+}
+
+/// Alias branch: aliases the evidence sources reported, then HGNC alias symbols, previous
+/// symbols and approved names; de-duplicated in first-seen order, each remembering its branch
+/// (`alias`, `previous_symbol`, `name`). Each arm is an index lookup.
 async fn alias_candidates(
     client: &tokio_postgres::Client,
     raw: &str,
@@ -205,17 +237,11 @@ async fn alias_candidates(
                  SELECT g.id, g.hgnc_id, g.approved_symbol, 1 AS branch FROM genes g
                   WHERE kgdb_upper_array(g.aliases) @> ARRAY[upper($1)]
                  UNION ALL
-                 SELECT g.id, g.hgnc_id, g.approved_symbol, 2 FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
-                  WHERE a.source = 'hgnc' AND EXISTS (
-                        SELECT 1 FROM jsonb_array_elements_text(
-                            CASE WHEN jsonb_typeof(a.annotations -> 'alias_symbol') = 'array'
-                                 THEN a.annotations -> 'alias_symbol' ELSE '[]' END) s WHERE upper(s) = upper($1))
+                 SELECT g.id, g.hgnc_id, g.approved_symbol, 2 FROM gene_identifiers i JOIN genes g ON g.id = i.gene_id
+                  WHERE i.kind = 'alias_symbol' AND upper(i.value) = upper($1)
                  UNION ALL
-                 SELECT g.id, g.hgnc_id, g.approved_symbol, 3 FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
-                  WHERE a.source = 'hgnc' AND EXISTS (
-                        SELECT 1 FROM jsonb_array_elements_text(
-                            CASE WHEN jsonb_typeof(a.annotations -> 'prev_symbol') = 'array'
-                                 THEN a.annotations -> 'prev_symbol' ELSE '[]' END) s WHERE upper(s) = upper($1))
+                 SELECT g.id, g.hgnc_id, g.approved_symbol, 3 FROM gene_identifiers i JOIN genes g ON g.id = i.gene_id
+                  WHERE i.kind = 'prev_symbol' AND upper(i.value) = upper($1)
                  UNION ALL
                  SELECT g.id, g.hgnc_id, g.approved_symbol, 4 FROM gene_annotations a JOIN genes g ON g.id = a.gene_id
                   WHERE a.source = 'hgnc' AND upper(a.annotations ->> 'name') = upper($1)
@@ -234,6 +260,11 @@ async fn alias_candidates(
             hgnc_id: r.get(1),
             approved_symbol: r.get(2),
             matched_on: raw.to_string(),
+            branch: match r.get::<_, i32>(3) {
+                3 => "previous_symbol",
+                4 => "name",
+                _ => "alias",
+            },
         });
     }
     Ok(out)

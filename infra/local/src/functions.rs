@@ -23,6 +23,9 @@ pub const FUNCTIONS: &[(&str, Handler)] = &[
     ("DatasourcesFunction", |s, r| {
         Box::pin(kgdb_fn_datasources::handle(s, r))
     }),
+    ("AnnotationsFunction", |s, r| {
+        Box::pin(kgdb_fn_annotations::handle(s, r))
+    }),
     ("SystemFunction", |s, r| {
         Box::pin(kgdb_fn_system::handle(s, r))
     }),

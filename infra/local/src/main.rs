@@ -157,11 +157,39 @@ async fn ingest_snapshots(url: &str, options: &Options) -> Result<(), AnyError> 
             _ => {}
         }
     }
+    let annotations = &report.annotations;
+    eprintln!("==> annotations in {} ms", annotations.millis);
+    if let Some(ids) = &annotations.identifiers {
+        eprintln!(
+            "    identifiers       {:5} genes, {} identifiers (+{} new, {} removed)",
+            ids.genes, ids.identifiers, ids.inserted, ids.removed
+        );
+    }
+    for outcome in &annotations.sources {
+        match (&outcome.written, &outcome.error) {
+            (Some(w), _) => eprintln!(
+                "    {:17} {:5} genes (+{} new, {} updated, {} unchanged; {} without a value, {} failed)",
+                outcome.source,
+                w.records - w.unknown_genes,
+                w.inserted,
+                w.updated,
+                w.unchanged,
+                outcome.without_value,
+                outcome.failed_genes
+            ),
+            (None, Some(e)) => eprintln!("    {:17} FAILED: {e}", outcome.source),
+            _ => {}
+        }
+    }
     eprintln!(
         "==> views refreshed in {} ms; data version {}",
         report.refresh.total_millis, report.refresh.data_version
     );
-    let failed: Vec<&str> = report.failed().map(|o| o.source.as_str()).collect();
+    let failed: Vec<&str> = report
+        .failed()
+        .map(|o| o.source.as_str())
+        .chain(annotations.failed().map(|o| o.source))
+        .collect();
     if !failed.is_empty() {
         return Err(format!("sources failed: {}", failed.join(", ")).into());
     }
@@ -190,6 +218,10 @@ async fn serve_api(config: Config, options: &Options) -> Result<(), AnyError> {
         "/api/genes/PKD1",
         "/api/genes/PKD1/evidence",
         "/api/genes/resolve?query=HGNC:9008",
+        "/api/genes/resolve?query=ENSG00000008710",
+        "/api/annotations/genes/PKD1/annotations",
+        "/api/annotations/genes/PKD1/annotations/summary",
+        "/api/annotations/statistics",
         "/api/statistics/summary",
         "/api/datasources/",
     ] {

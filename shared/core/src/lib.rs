@@ -3,6 +3,7 @@
 //! No I/O lives here: no database, no HTTP, no files. The API functions, the store, the web
 //! helpers and the sources all depend on this crate; it depends on none of them.
 
+pub mod annotation;
 pub mod pipeline;
 pub mod record;
 pub mod vocab;

@@ -38,6 +38,14 @@ impl SnapshotDir {
         self.root.join("kgdb-curated-2025").join(sub)
     }
 
+    /// Every human gene of Ensembl 100 with its HGNC nomenclature (identifiers for annotations
+    /// and resolve).
+    pub fn ensembl_hgnc_genes(&self) -> PathBuf {
+        self.root
+            .join("ensembl100-hgnc-grch38")
+            .join("ensembl100_hgnc_genes.tsv.gz")
+    }
+
     pub fn snapshot_date() -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 5, 14).unwrap_or_default()
     }

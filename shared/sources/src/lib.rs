@@ -5,6 +5,7 @@
 //! [`registry`] is the one list of sources; [`run`] drives one source through a fetcher into a
 //! sink. Nothing here touches Postgres: the sink is a trait the store implements.
 
+pub mod annotations;
 pub mod classification;
 pub mod clingen;
 pub mod diagnostic_panels;

@@ -4,8 +4,10 @@
 //!   [`db::Params`] for parameterized dynamic SQL.
 //! - [`migrate`]: the embedded migrations, applied on demand (never on a cold start).
 //! - [`sink`]: the evidence sink: staged runs, swapped in atomically at completion.
+//! - [`annotations`]: the annotation writer (gene × source rows, gene identifiers).
 //! - [`refresh`]: materialized views and the data version.
 
+pub mod annotations;
 pub mod config;
 pub mod db;
 pub mod migrate;

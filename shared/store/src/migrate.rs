@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_gene_list_keys.sql",
         sql: include_str!("../../../migrations/0005_gene_list_keys.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_annotations.sql",
+        sql: include_str!("../../../migrations/0006_annotations.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying the migration lock among advisory locks.
