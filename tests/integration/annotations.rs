@@ -341,8 +341,14 @@ async fn bad_gene_ids_and_sources_are_4xx() {
         ),
         ("/api/annotations/genes/PKD1/annotations?source=bogus", 422),
         ("/api/annotations/genes/PKD1/annotations?source=HGNC", 422),
+        // Well-formed but past any id: no such gene (the document allows the shape).
         (
             "/api/annotations/genes/99999999999999999999/annotations",
+            404,
+        ),
+        // Found by the fuzzer: a multi-byte character across byte 5 was a panic.
+        (
+            "/api/annotations/genes/%F3%98%AD%8F%F2%9E%A4%97%F2%B9%BD%8B%C2%8F%5B/annotations/summary",
             400,
         ),
         ("/api/annotations/genes/HGNC:x/annotations", 400),

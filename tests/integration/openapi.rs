@@ -353,3 +353,37 @@ async fn the_docs_page_renders_every_operation_in_a_browser() {
     );
     assert!(dom.contains("/api/genes/{gene_symbol}/evidence"));
 }
+
+/// The document's vocabularies are the code's: the annotation source enums list exactly the
+/// catalog (plus the empty "no filter").
+#[test]
+fn documented_annotation_sources_are_the_catalog() {
+    let doc = document();
+    let mut expected: Vec<&str> = kgdb_core::annotation::ANNOTATION_SOURCES.to_vec();
+    expected.push("");
+    for (path, method, name) in [
+        (
+            "/api/annotations/genes/{gene_id}/annotations",
+            "get",
+            "source",
+        ),
+        ("/api/annotations/batch", "post", "sources"),
+    ] {
+        let parameters = doc["paths"][path][method]["parameters"].as_array().unwrap();
+        let parameter = parameters
+            .iter()
+            .map(|p| match p["$ref"].as_str() {
+                Some(r) => doc.pointer(&r[1..]).unwrap(),
+                None => p,
+            })
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path}: no parameter {name}"));
+        let documented: Vec<&str> = parameter["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(documented, expected, "{path} {name}");
+    }
+}

@@ -13,8 +13,12 @@ use tokio_postgres::types::Type;
 /// Most gene ids per call (the original's limit).
 pub const MAX_GENE_IDS: usize = 100;
 
+/// The largest id the document allows: 2^53 - 1, exact in every JSON reader (JavaScript's
+/// `Number.MAX_SAFE_INTEGER`), so ids written as `22.0` convert exactly too.
+pub const MAX_GENE_ID: i64 = 9_007_199_254_740_991;
+
 /// The body's gene ids, sorted and de-duplicated: 400 when the body is not JSON, 422 when it is
-/// JSON but not an array of at most 100 positive integer ids.
+/// JSON but not an array of at most 100 positive integer ids up to `MAX_GENE_ID`.
 pub fn parse_gene_ids(body: &[u8]) -> Result<Vec<i64>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
@@ -35,12 +39,20 @@ pub fn parse_gene_ids(body: &[u8]) -> Result<Vec<i64>, ApiError> {
     let mut ids = items
         .iter()
         .map(|item| {
-            item.as_i64().filter(|id| *id > 0).ok_or_else(|| {
-                ApiError::unprocessable(format!(
-                    "gene ids are positive integers, got {}",
-                    kgdb_web::jsonapi::clip(&item.to_string())
-                ))
-            })
+            // JSON Schema counts 22.0 as an integer too (exact up to 2^53 - 1, the documented maximum).
+            item.as_i64()
+                .or_else(|| {
+                    item.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f <= MAX_GENE_ID as f64)
+                        .map(|f| f as i64)
+                })
+                .filter(|id| (1..=MAX_GENE_ID).contains(id))
+                .ok_or_else(|| {
+                    ApiError::unprocessable(format!(
+                        "gene ids are positive integers, got {}",
+                        kgdb_web::jsonapi::clip(&item.to_string())
+                    ))
+                })
         })
         .collect::<Result<Vec<i64>, ApiError>>()?;
     ids.sort_unstable();
@@ -63,7 +75,10 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let mut sources: Vec<&'static str> = Query::of(req)
         .all("sources")
         .into_iter()
-        .map(|s| crate::known_source(s.trim()))
+        .map(str::trim)
+        // An empty value filters nothing, as empty filters elsewhere in the API.
+        .filter(|s| !s.is_empty())
+        .map(crate::known_source)
         .collect::<Result<_, _>>()?;
     sources.sort_unstable();
     sources.dedup();
@@ -140,6 +155,7 @@ mod tests {
     fn bodies() {
         assert_eq!(parse_gene_ids(b"[3, 1, 3]").unwrap(), vec![1, 3]);
         assert_eq!(parse_gene_ids(b"[]").unwrap(), Vec::<i64>::new());
+        assert_eq!(parse_gene_ids(b"[22.0, 1e1]").unwrap(), vec![10, 22]);
         let status = |b: &[u8]| parse_gene_ids(b).unwrap_err().status.as_u16();
         assert_eq!(status(b""), 400);
         assert_eq!(status(b"[1,"), 400);
@@ -147,6 +163,7 @@ mod tests {
         assert_eq!(status(b"[\"PKD1\"]"), 422);
         assert_eq!(status(b"[0]"), 422);
         assert_eq!(status(b"[1.5]"), 422);
+        assert_eq!(status(b"[9007199254740992]"), 422);
         let many = format!(
             "[{}]",
             (1..=101)

@@ -25,16 +25,20 @@ impl GeneKey {
     pub fn parse(raw: &str) -> Result<GeneKey, ApiError> {
         let raw = raw.trim();
         if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+            // Well-formed, so never a 400: an id no gene can have (0, or past i64) names none.
             return raw
                 .parse::<i64>()
                 .ok()
                 .filter(|id| *id > 0)
                 .map(GeneKey::Id)
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("gene_id {:?} is not a valid gene id", clip(raw)))
-                });
+                .ok_or_else(|| ApiError::not_found(format!("Gene {:?} not found", clip(raw))));
         }
-        if raw.len() > 5 && raw[..5].eq_ignore_ascii_case("HGNC:") {
+        // `get`, not slicing: the 5th byte of arbitrary text need not end a character.
+        if raw.len() > 5
+            && raw
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case("HGNC:"))
+        {
             return kgdb_core::normalize_hgnc_id(raw)
                 .map(GeneKey::HgncId)
                 .ok_or_else(|| {
@@ -203,15 +207,14 @@ mod tests {
             GeneKey::parse("pkd1").unwrap(),
             GeneKey::Symbol("PKD1".into())
         );
-        for bad in [
-            "",
-            "0",
-            "99999999999999999999",
-            "HGNC:x",
-            "a b",
-            "PKD1;--",
-            &"A".repeat(65),
-        ] {
+        for unknown in ["0", "000", "99999999999999999999"] {
+            assert_eq!(
+                GeneKey::parse(unknown).unwrap_err().status.as_u16(),
+                404,
+                "{unknown:?}"
+            );
+        }
+        for bad in ["", "HGNC:x", "a b", "PKD1;--", &"A".repeat(65)] {
             assert_eq!(
                 GeneKey::parse(bad).unwrap_err().status.as_u16(),
                 400,
@@ -219,5 +222,34 @@ mod tests {
             );
         }
         assert_eq!(GeneKey::parse("PKD1").unwrap().cache_key(), "symbol:PKD1");
+        // Found by the fuzzer: a multi-byte character across byte 5 panicked (a 500).
+        assert_eq!(
+            GeneKey::parse("\u{98d4f}\u{9e917}[")
+                .unwrap_err()
+                .status
+                .as_u16(),
+            400
+        );
+        assert_eq!(
+            GeneKey::parse("HGNC\u{e9}9").unwrap_err().status.as_u16(),
+            400
+        );
+    }
+}
+
+#[cfg(test)]
+mod prop_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_key_or_a_400(raw in any::<String>(), prefix in "(HGNC:|hgnc|HG|)") {
+            for candidate in [raw.clone(), format!("{prefix}{raw}")] {
+                if let Err(e) = GeneKey::parse(&candidate) {
+                    prop_assert!(matches!(e.status.as_u16(), 400 | 404));
+                }
+            }
+        }
     }
 }
