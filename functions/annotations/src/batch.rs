@@ -75,8 +75,8 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let mut sources: Vec<&'static str> = Query::of(req)
         .all("sources")
         .into_iter()
-        .map(str::trim)
-        // An empty value filters nothing, as empty filters elsewhere in the API.
+        // An empty value filters nothing, as empty filters elsewhere in the API; anything else
+        // must be a source name exactly (the document's enum).
         .filter(|s| !s.is_empty())
         .map(crate::known_source)
         .collect::<Result<_, _>>()?;

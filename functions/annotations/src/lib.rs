@@ -66,7 +66,8 @@ async fn get(state: &AppState, req: &Request, route: &str) -> http::HandlerResul
 /// `?source=`: one annotation source by its name (`hgnc`, `gnomad`, ...); a name outside the
 /// catalog is a 422, as the other vocabularies of the API.
 fn source_param(req: &Request) -> Result<Option<&'static str>, ApiError> {
-    match Query::of(req).last("source").map(str::trim) {
+    // Exact values only (the document's enum): whitespace is not "no filter".
+    match Query::of(req).last("source") {
         None | Some("") => Ok(None),
         Some(raw) => known_source(raw).map(Some),
     }
