@@ -207,21 +207,13 @@ async fn by_identifier(
             &[(&kind_name, Type::TEXT), (&value, Type::TEXT)],
         )
         .await?;
-    let mut out: Vec<Candidate> = Vec::new();
-    for r in rows {
-        let id: i64 = r.get(0);
-        if out.iter().any(|c| c.id == id) {
-            continue;
-        }
-        out.push(Candidate {
-            id,
-            hgnc_id: r.get(1),
-            approved_symbol: r.get(2),
-            matched_on: r.get(3),
-            branch: "",
-        });
-    }
-    Ok(out)
+    Ok(unique_by_gene(rows.iter().map(|r| Candidate {
+        id: r.get(0),
+        hgnc_id: r.get(1),
+        approved_symbol: r.get(2),
+        matched_on: r.get(3),
+        branch: "",
+    })))
 }
 
 /// Alias branch: aliases the evidence sources reported, then HGNC alias symbols, previous
@@ -249,25 +241,28 @@ async fn alias_candidates(
             &[(&raw, Type::TEXT)],
         )
         .await?;
+    Ok(unique_by_gene(rows.iter().map(|r| Candidate {
+        id: r.get(0),
+        hgnc_id: r.get(1),
+        approved_symbol: r.get(2),
+        matched_on: raw.to_string(),
+        branch: match r.get::<_, i32>(3) {
+            3 => "previous_symbol",
+            4 => "name",
+            _ => "alias",
+        },
+    })))
+}
+
+/// The first candidate of each gene, in the rows' order (the queries order by preference).
+fn unique_by_gene(candidates: impl Iterator<Item = Candidate>) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
-    for r in rows {
-        let id: i64 = r.get(0);
-        if out.iter().any(|c| c.id == id) {
-            continue;
+    for candidate in candidates {
+        if !out.iter().any(|c| c.id == candidate.id) {
+            out.push(candidate);
         }
-        out.push(Candidate {
-            id,
-            hgnc_id: r.get(1),
-            approved_symbol: r.get(2),
-            matched_on: raw.to_string(),
-            branch: match r.get::<_, i32>(3) {
-                3 => "previous_symbol",
-                4 => "name",
-                _ => "alias",
-            },
-        });
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

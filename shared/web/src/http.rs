@@ -212,8 +212,8 @@ where
 /// Renders a handler result; errors become the JSON error body. Adds the request id header.
 pub fn finish(req: &Request, result: HandlerResult) -> Response<Body> {
     let mut response = result.unwrap_or_else(ApiError::into_response);
-    // Also for answers not built by `json_body_response` (304s, the docs page).
-    add_security_headers(response.headers_mut());
+    // Security headers come with every body (`json_body_response`) and every 304
+    // (`validators::not_modified`); CORS is added here, once.
     add_cors_headers(response.headers_mut());
     if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
         && let Some(id) = ctx
@@ -289,6 +289,10 @@ mod tests {
         assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(not_modified.headers()[header::ETAG], etag.as_str());
         assert_eq!(not_modified.headers()["x-cache"], "bypass");
+        assert_eq!(
+            not_modified.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
         let stats = cache.stats().await;
         assert_eq!(stats.namespaces["gene_list"]["not_modified"], 1);
 

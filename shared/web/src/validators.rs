@@ -45,6 +45,7 @@ pub fn not_modified(etag: &str, max_age: u64, x_cache: &'static str) -> Response
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NOT_MODIFIED;
     set_validators(response.headers_mut(), etag, max_age, x_cache);
+    crate::http::add_security_headers(response.headers_mut());
     response
 }
 
