@@ -1,0 +1,206 @@
+//! A scripted HTTP server on 127.0.0.1 for tests and benchmarks: per path a list of answers
+//! given in order (the last repeats), or a function of the request; every request is logged
+//! with its arrival time so tests can check retries and rate limits.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone)]
+pub struct MockResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// Wait before answering (a timeout is a delay past the client's).
+    pub delay: Duration,
+}
+
+impl MockResponse {
+    pub fn new(status: u16, body: impl Into<Bytes>) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+    pub fn ok(body: impl Into<Bytes>) -> Self {
+        Self::new(200, body)
+    }
+    pub fn json(value: &serde_json::Value) -> Self {
+        Self::ok(value.to_string()).header("content-type", "application/json")
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    pub query: Option<String>,
+    pub body: Bytes,
+    pub at: Instant,
+}
+
+type Handler = Arc<dyn Fn(&RecordedRequest) -> MockResponse + Send + Sync>;
+
+enum Route {
+    Script(Vec<MockResponse>, usize),
+    Func(Handler),
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<(String, String), Route>,
+    log: Vec<RecordedRequest>,
+}
+
+#[derive(Clone)]
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl MockServer {
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| answer(state.clone(), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Self { addr, state })
+    }
+
+    /// `http://127.0.0.1:PORT`, for `Endpoints::local`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Answers for `method` on the real URL's host + path (`https://host/p` → `/host/p`).
+    pub fn script(&self, method: &str, real_url: &str, answers: Vec<MockResponse>) {
+        let key = (method.to_string(), local_path(real_url));
+        self.lock().routes.insert(key, Route::Script(answers, 0));
+    }
+
+    pub fn route(
+        &self,
+        method: &str,
+        real_url: &str,
+        f: impl Fn(&RecordedRequest) -> MockResponse + Send + Sync + 'static,
+    ) {
+        let key = (method.to_string(), local_path(real_url));
+        self.lock().routes.insert(key, Route::Func(Arc::new(f)));
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().log.clone()
+    }
+
+    /// Requests to the real URL's path.
+    pub fn requests_to(&self, real_url: &str) -> Vec<RecordedRequest> {
+        let path = local_path(real_url);
+        self.lock()
+            .log
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear_log(&self) {
+        self.lock().log.clear();
+    }
+}
+
+/// The mock's path for a real URL.
+pub fn local_path(real_url: &str) -> String {
+    let without_scheme = real_url
+        .split_once("://")
+        .map_or(real_url, |(_, rest)| rest);
+    let without_query = without_scheme.split('?').next().unwrap_or_default();
+    format!("/{without_query}")
+}
+
+async fn answer(
+    state: Arc<Mutex<State>>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let recorded = RecordedRequest {
+        method: method.clone(),
+        path: path.clone(),
+        query,
+        body,
+        at: Instant::now(),
+    };
+    let planned = {
+        let mut s = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.log.push(recorded.clone());
+        match s.routes.get_mut(&(method, path.clone())) {
+            Some(Route::Script(answers, next)) => {
+                let i = (*next).min(answers.len().saturating_sub(1));
+                *next += 1;
+                answers.get(i).cloned()
+            }
+            Some(Route::Func(f)) => Some(f(&recorded)),
+            None => None,
+        }
+    };
+    let planned =
+        planned.unwrap_or_else(|| MockResponse::new(404, format!("mock: no route for {path}")));
+    if !planned.delay.is_zero() {
+        tokio::time::sleep(planned.delay).await;
+    }
+    let mut response = Response::builder().status(planned.status);
+    for (k, v) in &planned.headers {
+        response = response.header(k, v);
+    }
+    Ok(response
+        .body(Full::new(planned.body))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::from_static(b"mock: bad response")))))
+}
