@@ -74,6 +74,9 @@ impl HttpClient {
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
+            // Redirects are followed by `send`, through `Endpoints`: reqwest following a
+            // provider's absolute Location would leave the mock origin in tests.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Config(format!("http client: {e}")))?;
         Ok(Self {
@@ -92,15 +95,48 @@ impl HttpClient {
         &self.limits
     }
 
-    /// Sends the request built by `build` (given the URL to use), retrying transient failures.
-    /// Returns a response with a 2xx or 3xx status; anything else is an error. `timeout` bounds
-    /// each attempt (None for streamed bodies, which the read timeout bounds instead).
+    /// Sends the request built by `build`, retrying transient failures, and follows up to five
+    /// redirects (a 303 as a GET, as UniProt's job status answers). Returns a 2xx response;
+    /// anything else is an error. `timeout` bounds each attempt (None for streamed bodies,
+    /// which the read timeout bounds instead).
     pub async fn send(
         &self,
         method: Method,
         real_url: &str,
         timeout: Option<Duration>,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response, FetchError> {
+        let mut url = real_url.to_string();
+        let mut method = method;
+        for _ in 0..5 {
+            let response = self
+                .send_once(method.clone(), &url, timeout, &build)
+                .await?;
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| FetchError::malformed(&url, "redirect without Location"))?;
+            let next = url::Url::parse(&url)
+                .and_then(|base| base.join(location))
+                .map_err(|e| FetchError::malformed(&url, format!("redirect to {location}: {e}")))?;
+            if response.status() == reqwest::StatusCode::SEE_OTHER {
+                method = Method::GET;
+            }
+            url = next.to_string();
+        }
+        Err(FetchError::malformed(real_url, "more than five redirects"))
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        real_url: &str,
+        timeout: Option<Duration>,
+        build: &impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response, FetchError> {
         let (url, host) = self.endpoints.resolve(real_url)?;
         let policy = &self.config.retry;

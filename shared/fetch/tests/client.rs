@@ -150,3 +150,23 @@ async fn streamed_gzip_lines_and_a_truncated_stream() {
     };
     assert!(err.to_string().contains("stream broken"), "{err}");
 }
+
+#[tokio::test]
+async fn a_303_is_followed_through_the_local_origin() {
+    let (server, client) = setup(DomainLimits::new([])).await;
+    let status = "https://rest.uniprot.org/idmapping/status/job1";
+    let results = "https://rest.uniprot.org/idmapping/uniprotkb/results/job1";
+    server.script(
+        "GET",
+        status,
+        vec![MockResponse::new(303, "").header("Location", results)],
+    );
+    server.script(
+        "GET",
+        results,
+        vec![MockResponse::json(&serde_json::json!({"results": []}))],
+    );
+    let v: serde_json::Value = client.get_json(status).await.unwrap();
+    assert_eq!(v["results"], serde_json::json!([]));
+    assert_eq!(server.requests_to(results).len(), 1);
+}
