@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_annotations.sql",
         sql: include_str!("../../../migrations/0006_annotations.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_annotation_runs.sql",
+        sql: include_str!("../../../migrations/0007_annotation_runs.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying the migration lock among advisory locks.
