@@ -5,10 +5,12 @@
 //! - `GET /api/annotations/genes/{gene_id}/annotations/summary` (gene.rs)
 //! - `GET /api/annotations/sources[?active_only=]`, `GET /api/annotations/statistics` (catalog.rs)
 //! - `POST /api/annotations/batch` (batch.rs): read-only, ≤ 100 gene ids in a JSON array.
+//! - `GET /api/annotations/pipeline/status` (pipeline.rs): due sources and the latest run.
 
 pub mod batch;
 pub mod catalog;
 pub mod gene;
+pub mod pipeline;
 
 use kgdb_web::cache::Namespace;
 use kgdb_web::http::{self, Query, route_of};
@@ -59,6 +61,7 @@ async fn get(state: &AppState, req: &Request, route: &str) -> http::HandlerResul
             let render = || catalog::statistics(state);
             http::cached(&state.cache, req, ns, "statistics", render).await
         }
+        "/api/annotations/pipeline/status" => pipeline::status(state).await,
         other => Err(ApiError::not_found(format!("no route {other}"))),
     }
 }

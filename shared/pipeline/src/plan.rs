@@ -75,8 +75,8 @@ pub fn chunk_size(source: &str) -> ChunkSize {
     }
 }
 
-pub const MPO_MGI_CHUNK: usize = 100;
-pub const UNIPROT_CHUNK: usize = 250;
+pub const MPO_MGI_CHUNK: usize = 50;
+pub const UNIPROT_CHUNK: usize = 100;
 
 /// Sources whose values depend on the other genes (STRING's `ppi_score` weighs every kidney
 /// partner): when any gene is due, the run takes all of them.
