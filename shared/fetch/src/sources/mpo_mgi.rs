@@ -14,7 +14,8 @@
 //!    subtree in one request, from the same MouseMine release the phenotype rows come from.
 //!    The root is added if the answer omits it. An answer with fewer than
 //!    [`MpoMgiConfig::min_kidney_terms`] ids fails the chunk: filtering against a truncated
-//!    set would store `has_kidney_phenotype: false` for genes that have one.
+//!    set would store `has_kidney_phenotype: false` for genes that have one (and should a mine
+//!    hold only direct parents there, the dozen-odd children of the root would trip it too).
 //!    [inf] `parents` may also follow MP's few non-is-a edges, which the original's
 //!    `edgeType=is-a` tree walk did not.
 //! 2. **Human gene → mouse phenotypes**: template `HGene_MPhenotype`, a bulk `LOOKUP` of the
