@@ -95,6 +95,11 @@ impl HttpClient {
         &self.limits
     }
 
+    /// The timeouts and retry policy (callers of [`HttpClient::send`] pass its request timeout).
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
     /// Sends the request built by `build`, retrying transient failures, and follows up to five
     /// redirects (a 303 as a GET, as UniProt's job status answers). Returns a 2xx response;
     /// anything else is an error. `timeout` bounds each attempt (None for streamed bodies,
