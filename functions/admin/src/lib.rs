@@ -1,9 +1,12 @@
-//! Admin function: `GET /api/admin/cache/stats` and `POST /api/admin/cache/flush`.
+//! Admin function: `GET /api/admin/cache/stats`, `POST /api/admin/cache/flush`, and
+//! `POST /api/annotations/pipeline/update` (start an annotation run; the original's path).
 //!
 //! Never public. Deployed, API Gateway admits only IAM-signed requests (`AWS_IAM` in the
 //! template), which arrive with the caller in the request context. Locally there is no IAM,
 //! so a bearer token from `KGDB_ADMIN_TOKEN` (`Config::admin_token`, compared in constant time)
 //! is required; with neither, every call is refused. The token is never logged.
+
+pub mod pipeline;
 
 use kgdb_web::http::{self, HandlerResult, route_of};
 use kgdb_web::{ApiError, AppState};
@@ -18,7 +21,11 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
         Ok(()) => match (req.method().clone(), route_of(&req).as_str()) {
             (Method::GET | Method::HEAD, "/api/admin/cache/stats") => stats(state).await,
             (Method::POST, "/api/admin/cache/flush") => flush(state).await,
+            (Method::POST, "/api/annotations/pipeline/update") => {
+                pipeline::start_run(state, &req).await
+            }
             (_, "/api/admin/cache/stats") => Err(ApiError::method_not_allowed("GET, HEAD")),
+            (_, "/api/annotations/pipeline/update") => Err(ApiError::method_not_allowed("POST")),
             (_, "/api/admin/cache/flush") => Err(ApiError::method_not_allowed("POST")),
             (_, other) => Err(ApiError::not_found(format!("no route {other}"))),
         },

@@ -7,6 +7,7 @@
 //!   completes the run.
 
 pub mod fetchers;
+pub mod local;
 pub mod scheduler;
 pub mod worker;
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::cache::{Cache, CacheConfig};
 use crate::pg_version::PgDataVersion;
+use kgdb_core::jobs::JobSender;
 use kgdb_store::Config;
 use kgdb_store::db::{DbError, DbPool, build_pool};
 
@@ -12,6 +13,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub config: Arc<Config>,
     pub cache: Arc<Cache>,
+    /// The annotation queue, for the functions that start runs (admin); None elsewhere.
+    pub jobs: Option<Arc<dyn JobSender>>,
 }
 
 impl AppState {
@@ -28,7 +31,13 @@ impl AppState {
             pool,
             config: Arc::new(config),
             cache: Arc::new(Cache::with_version(cache, version)),
+            jobs: None,
         })
+    }
+
+    pub fn with_jobs(mut self, jobs: Arc<dyn JobSender>) -> Self {
+        self.jobs = Some(jobs);
+        self
     }
 
     pub fn from_env() -> Result<Self, DbError> {
