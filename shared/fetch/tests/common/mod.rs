@@ -57,8 +57,8 @@ pub fn fixture(path: &str) -> String {
 
 pub fn gzip(text: &str) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(text.as_bytes()).unwrap();
-    e.finish().unwrap()
+    e.write_all(text.as_bytes()).expect("gzip");
+    e.finish().expect("gzip")
 }
 
 /// The record of a gene, by HGNC id.
