@@ -268,17 +268,17 @@ fn first_doc(url: &str, answer: Value) -> Result<Option<Value>, FetchError> {
     Ok(docs.first().cloned())
 }
 
+/// A body that stops arriving (a reset, the client's read timeout) is a transient transport
+/// error: the queue retries the chunk.
 fn body_error(e: reqwest::Error) -> FetchError {
-    if e.is_timeout() {
-        FetchError::Timeout {
-            url: BULK_URL.to_string(),
-            after: std::time::Duration::ZERO,
-        }
+    let why = if e.is_timeout() {
+        "read timeout"
     } else {
-        FetchError::Transport {
-            url: BULK_URL.to_string(),
-            message: format!("stream broken: {e}"),
-        }
+        "connection"
+    };
+    FetchError::Transport {
+        url: BULK_URL.to_string(),
+        message: format!("stream broken ({why}): {e}"),
     }
 }
 
@@ -416,7 +416,8 @@ impl<'de> Visitor<'de> for Response<'_> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "docs" => map.next_value_seed(Docs(&mut *collector))?,
-                "numFound" => collector.num_found = map.next_value::<Option<u64>>()?,
+                // Only logged: a strange value must not fail the file.
+                "numFound" => collector.num_found = map.next_value::<Value>()?.as_u64(),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
