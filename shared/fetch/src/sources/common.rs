@@ -146,6 +146,18 @@ pub(crate) fn top_counts<K: Ord + Clone>(
     all
 }
 
+/// The release in a file name (`…GRCh38.115.chr.gtf.gz` → `115`, `…v12.0.txt.gz` → `12.0`).
+pub(crate) fn version_in(url: &str, prefix: &str) -> Option<String> {
+    let file = url.rsplit('/').next()?;
+    let rest = &file[file.find(prefix)? + prefix.len()..];
+    let version: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let version = version.trim_end_matches('.');
+    (!version.is_empty()).then(|| version.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +182,23 @@ mod tests {
         assert_eq!(field(line, &spans, 2), Some("cé"));
         assert_eq!(field(line, &spans, 3), Some("d"));
         assert_eq!(field(line, &spans, 4), None);
+    }
+
+    #[test]
+    fn versions_from_file_names() {
+        assert_eq!(
+            version_in(
+                "https://x/pub/Homo_sapiens.GRCh38.115.chr.gtf.gz",
+                "GRCh38."
+            )
+            .as_deref(),
+            Some("115")
+        );
+        assert_eq!(
+            version_in("https://x/9606.protein.info.v12.0.txt.gz", ".v").as_deref(),
+            Some("12.0")
+        );
+        assert_eq!(version_in("https://x/file.txt", ".v"), None);
     }
 
     #[test]

@@ -3,3 +3,4 @@
 
 pub mod clinvar;
 mod common;
+pub mod ensembl;

@@ -26,13 +26,18 @@ pub fn fast_config() -> ClientConfig {
 
 pub async fn setup() -> (MockServer, HttpClient) {
     let server = MockServer::start().await.expect("mock server");
-    let client = HttpClient::new(
+    let client = client_for(&server);
+    (server, client)
+}
+
+/// A new client (its own connection pool) to `server`.
+pub fn client_for(server: &MockServer) -> HttpClient {
+    HttpClient::new(
         fast_config(),
         DomainLimits::new([]),
         Endpoints::local(&server.origin()).expect("origin"),
     )
-    .expect("client");
-    (server, client)
+    .expect("client")
 }
 
 pub fn gzip(text: &str) -> Vec<u8> {
