@@ -4,3 +4,4 @@
 pub mod clinvar;
 mod common;
 pub mod ensembl;
+pub mod hpo;
