@@ -5,3 +5,4 @@ pub mod clinvar;
 mod common;
 pub mod ensembl;
 pub mod hpo;
+pub mod string_ppi;
