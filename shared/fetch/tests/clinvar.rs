@@ -43,6 +43,9 @@ async fn variant_summary_gives_counts_per_gene() {
     let (server, client) = setup().await;
     serve_file(&server, summary_gz());
     let fetcher = ClinvarFetcher::new(client);
+    let empty = fetcher.fetch(&[]).await.unwrap();
+    assert!(empty.records.is_empty() && empty.misses.is_empty());
+    assert!(server.requests().is_empty(), "an empty chunk reads no file");
     assert_eq!(fetcher.source(), "clinvar");
     assert_eq!(fetcher.ttl_days(), 90);
     assert_eq!(fetcher.chunking(), Chunking::Bulk);

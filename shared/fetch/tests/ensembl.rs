@@ -41,6 +41,9 @@ async fn gene_structure_with_the_canonical_transcript() {
     let (server, client) = setup().await;
     serve(&server, &gtf(), &mane());
     let fetcher = EnsemblFetcher::new(client);
+    let empty = fetcher.fetch(&[]).await.unwrap();
+    assert!(empty.records.is_empty() && empty.misses.is_empty());
+    assert!(server.requests().is_empty(), "an empty chunk reads no file");
     assert_eq!(fetcher.source(), "ensembl");
     assert_eq!(fetcher.ttl_days(), 30);
     assert_eq!(fetcher.chunking(), Chunking::Bulk);

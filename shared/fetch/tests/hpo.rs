@@ -49,6 +49,9 @@ async fn phenotypes_diseases_and_kidney_phenotypes() {
     serve_ontology(&server);
     serve_file(&server, &file());
     let fetcher = HpoFetcher::new(client);
+    let empty = fetcher.fetch(&[]).await.unwrap();
+    assert!(empty.records.is_empty() && empty.misses.is_empty());
+    assert!(server.requests().is_empty(), "an empty chunk reads no file");
     assert_eq!(fetcher.source(), "hpo");
     assert_eq!(fetcher.ttl_days(), 90);
     assert_eq!(fetcher.chunking(), Chunking::Bulk);

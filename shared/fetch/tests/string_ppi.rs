@@ -62,6 +62,9 @@ async fn ppi_scores_of_the_kidney_network() {
     let (server, client) = setup().await;
     serve(&server, &info(), &links());
     let fetcher = StringPpiFetcher::new(client);
+    let empty = fetcher.fetch(&[]).await.unwrap();
+    assert!(empty.records.is_empty() && empty.misses.is_empty());
+    assert!(server.requests().is_empty(), "an empty chunk reads no file");
     assert_eq!(fetcher.source(), "string_ppi");
     assert_eq!(fetcher.ttl_days(), 30);
     assert_eq!(fetcher.chunking(), Chunking::Bulk);

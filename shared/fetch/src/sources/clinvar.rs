@@ -117,6 +117,10 @@ impl ClinvarFetcher {
     }
 
     async fn fetch_chunk(&self, genes: &[GeneKey]) -> Result<FetchOutcome, FetchError> {
+        if genes.is_empty() {
+            // Nothing to look for: no multi-gigabyte read for it.
+            return Ok(FetchOutcome::default());
+        }
         let url = self.config.variant_summary_url.as_str();
         match self.read_bulk(genes).await {
             Ok(accumulators) => Ok(self.finish(genes, accumulators, &bulk_metadata(url, &[]))),

@@ -105,6 +105,10 @@ impl EnsemblFetcher {
     }
 
     async fn fetch_chunk(&self, genes: &[GeneKey]) -> Result<FetchOutcome, FetchError> {
+        if genes.is_empty() {
+            // Nothing to look for: no multi-gigabyte read for it.
+            return Ok(FetchOutcome::default());
+        }
         let index = GeneIndex::new(genes);
         let mut accumulators: Vec<GeneAcc> = (0..genes.len()).map(|_| GeneAcc::default()).collect();
         let refseq = self.read_mane(genes, &index, &mut accumulators).await?;

@@ -101,6 +101,10 @@ impl HpoFetcher {
     }
 
     async fn fetch_chunk(&self, genes: &[GeneKey]) -> Result<FetchOutcome, FetchError> {
+        if genes.is_empty() {
+            // Nothing to look for: no multi-gigabyte read for it.
+            return Ok(FetchOutcome::default());
+        }
         let kidney = self.kidney_terms().await?;
         let accumulators = self.read_file(genes).await?;
         let metadata = bulk_metadata(&self.config.genes_to_phenotype_url, &[]);

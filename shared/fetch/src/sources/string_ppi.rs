@@ -83,6 +83,10 @@ impl StringPpiFetcher {
     }
 
     async fn fetch_chunk(&self, genes: &[GeneKey]) -> Result<FetchOutcome, FetchError> {
+        if genes.is_empty() {
+            // Nothing to look for: no multi-gigabyte read for it.
+            return Ok(FetchOutcome::default());
+        }
         let evidence: Vec<Option<f64>> = genes
             .iter()
             .map(|g| g.percentage_score.filter(|s| s.is_finite() && *s > 0.0))
