@@ -60,12 +60,15 @@ impl AnnotationFetcher for ScriptedFetcher {
     fn chunking(&self) -> Chunking {
         Chunking::Bulk
     }
-    fn fetch<'a>(&'a self, genes: &'a [GeneKey]) -> BoxFuture<'a, Result<FetchOutcome, FetchError>> {
+    fn fetch<'a>(
+        &'a self,
+        genes: &'a [GeneKey],
+    ) -> BoxFuture<'a, Result<FetchOutcome, FetchError>> {
         let script = self.script.lock().unwrap().clone();
-        self.calls
-            .lock()
-            .unwrap()
-            .push((Instant::now(), genes.iter().map(|g| g.symbol.clone()).collect()));
+        self.calls.lock().unwrap().push((
+            Instant::now(),
+            genes.iter().map(|g| g.symbol.clone()).collect(),
+        ));
         Box::pin(async move {
             match script {
                 Script::Fail { status } => Err(FetchError::Status {
@@ -211,8 +214,16 @@ async fn a_run_annotates_hgnc_first_then_the_rest_and_completes_once() {
         let w = w.clone();
         Box::pin(async move { w.process(&body, n).await.delivery() })
     }));
-    let started = f.runs.start(&f.request(&["gnomad", "hgnc"]), queue.as_ref()).await.unwrap();
-    assert_eq!(started.sources, ["hgnc", "gnomad"], "catalog order, hgnc first");
+    let started = f
+        .runs
+        .start(&f.request(&["gnomad", "hgnc"]), queue.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(
+        started.sources,
+        ["hgnc", "gnomad"],
+        "catalog order, hgnc first"
+    );
     assert_eq!(started.chunks_planned, 2);
     assert_eq!(started.jobs_sent, 1, "phase 1 only: hgnc");
     assert!(queue.wait_idle(Duration::from_secs(30)).await);
@@ -229,7 +240,11 @@ async fn a_run_annotates_hgnc_first_then_the_rest_and_completes_once() {
         .await;
     assert_eq!(run["status"], "completed");
     assert_eq!(run["data_version"], json!(version_before + 1));
-    assert_eq!(f.data_version().await, version_before + 1, "bumped exactly once");
+    assert_eq!(
+        f.data_version().await,
+        version_before + 1,
+        "bumped exactly once"
+    );
     // The hgnc record's identifiers are what resolve finds.
     let prev = f
         .value("SELECT to_jsonb(array_agg(value ORDER BY value)) FROM gene_identifiers WHERE kind = 'prev_symbol' AND value LIKE '%-OLD'")
@@ -240,15 +255,26 @@ async fn a_run_annotates_hgnc_first_then_the_rest_and_completes_once() {
     assert_eq!(gnomad[0][1]["value"], "v1");
 
     // A second run over the same values changes nothing: no refresh, no version bump.
-    let again = f.runs.start(&f.request(&["gnomad"]), queue.as_ref()).await.unwrap();
+    let again = f
+        .runs
+        .start(&f.request(&["gnomad"]), queue.as_ref())
+        .await
+        .unwrap();
     assert!(queue.wait_idle(Duration::from_secs(30)).await);
     let run = f
-        .value(&format!("SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}", again.run_id))
+        .value(&format!(
+            "SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}",
+            again.run_id
+        ))
         .await;
     assert_eq!(run["status"], "completed");
     assert_eq!(run["data_version"], Value::Null);
     assert_eq!(f.data_version().await, version_before + 1);
-    assert_eq!(f.gnomad_rows().await, gnomad, "rows and updated_at unchanged");
+    assert_eq!(
+        f.gnomad_rows().await,
+        gnomad,
+        "rows and updated_at unchanged"
+    );
 }
 
 #[tokio::test]
@@ -256,7 +282,11 @@ async fn a_redelivered_message_changes_nothing_and_a_second_run_is_refused_while
     let f = fixture("pipe_redeliver").await;
     let outbox = Arc::new(Outbox::default());
     let worker = f.worker(outbox.clone(), 3);
-    let started = f.runs.start(&f.request(&["gnomad"]), outbox.as_ref()).await.unwrap();
+    let started = f
+        .runs
+        .start(&f.request(&["gnomad"]), outbox.as_ref())
+        .await
+        .unwrap();
     let refused = f.runs.start(&f.request(&["gnomad"]), outbox.as_ref()).await;
     assert!(
         matches!(refused, Err(kgdb_pipeline::RunError::AlreadyRunning { run_id }) if run_id == started.run_id),
@@ -276,7 +306,11 @@ async fn a_redelivered_message_changes_nothing_and_a_second_run_is_refused_while
     assert_eq!(worker.process(&body, 2).await, JobOutcome::AlreadyFinished);
     assert_eq!(f.gnomad_rows().await, rows);
     assert_eq!(f.data_version().await, version);
-    assert_eq!(f.gnomad.calls().len(), 1, "a finished chunk is not fetched again");
+    assert_eq!(
+        f.gnomad.calls().len(),
+        1,
+        "a finished chunk is not fetched again"
+    );
 
     // A worker that died after writing but before recording the end: the redelivery fetches
     // again and the writer finds every value unchanged.
@@ -289,15 +323,31 @@ async fn a_redelivered_message_changes_nothing_and_a_second_run_is_refused_while
         .await
         .unwrap();
     client
-        .execute("UPDATE annotation_runs SET status = 'running' WHERE id = $1", &[&started.run_id])
+        .execute(
+            "UPDATE annotation_runs SET status = 'running' WHERE id = $1",
+            &[&started.run_id],
+        )
         .await
         .unwrap();
     let outcome = worker.process(&body, 3).await;
     assert!(
-        matches!(outcome, JobOutcome::Done { records: 3, inserted: 0, updated: 0, unchanged: 3, .. }),
+        matches!(
+            outcome,
+            JobOutcome::Done {
+                records: 3,
+                inserted: 0,
+                updated: 0,
+                unchanged: 3,
+                ..
+            }
+        ),
         "{outcome:?}"
     );
-    assert_eq!(f.gnomad_rows().await, rows, "row count and updated_at unchanged");
+    assert_eq!(
+        f.gnomad_rows().await,
+        rows,
+        "row count and updated_at unchanged"
+    );
 }
 
 #[tokio::test]
@@ -311,13 +361,35 @@ async fn a_failed_fetch_leaves_the_previous_annotations_and_transient_failures_a
     // A 503: retried by the queue while deliveries remain, then failed for good (and sent to
     // the DLQ with the last delivery).
     f.gnomad.set(Script::Fail { status: 503 });
-    let run = f.runs.start(&f.request(&["gnomad"]), outbox.as_ref()).await.unwrap();
+    let run = f
+        .runs
+        .start(&f.request(&["gnomad"]), outbox.as_ref())
+        .await
+        .unwrap();
     let body = outbox.take()[0].body();
-    assert!(matches!(worker.process(&body, 1).await, JobOutcome::Retry { .. }));
-    assert!(matches!(worker.process(&body, 2).await, JobOutcome::Retry { .. }));
+    assert!(matches!(
+        worker.process(&body, 1).await,
+        JobOutcome::Retry { .. }
+    ));
+    assert!(matches!(
+        worker.process(&body, 2).await,
+        JobOutcome::Retry { .. }
+    ));
     let last = worker.process(&body, 3).await;
-    assert!(matches!(last, JobOutcome::Failed { dead_letter: true, .. }), "{last:?}");
-    assert!(matches!(last.delivery(), kgdb_pipeline::queue::Delivery::Retry(_)));
+    assert!(
+        matches!(
+            last,
+            JobOutcome::Failed {
+                dead_letter: true,
+                ..
+            }
+        ),
+        "{last:?}"
+    );
+    assert!(matches!(
+        last.delivery(),
+        kgdb_pipeline::queue::Delivery::Retry(_)
+    ));
     let status = f
         .value(&format!(
             "SELECT jsonb_build_array(r.status, c.status, c.attempts, c.error) FROM annotation_runs r
@@ -329,15 +401,31 @@ async fn a_failed_fetch_leaves_the_previous_annotations_and_transient_failures_a
     assert_eq!(status[1], "failed");
     assert_eq!(status[2], 3);
     assert!(status[3].as_str().unwrap().contains("HTTP 503"), "{status}");
-    assert_eq!(f.gnomad_rows().await, before, "stored annotations unchanged");
+    assert_eq!(
+        f.gnomad_rows().await,
+        before,
+        "stored annotations unchanged"
+    );
     assert_eq!(f.data_version().await, version, "no refresh, no bump");
 
     // A 403 (Descartes' CloudFront): no retry can fix it; failed at once, acknowledged.
     f.gnomad.set(Script::Fail { status: 403 });
-    f.runs.start(&f.request(&["gnomad"]), outbox.as_ref()).await.unwrap();
+    f.runs
+        .start(&f.request(&["gnomad"]), outbox.as_ref())
+        .await
+        .unwrap();
     let body = outbox.take()[0].body();
     let outcome = worker.process(&body, 1).await;
-    assert!(matches!(outcome, JobOutcome::Failed { dead_letter: false, .. }), "{outcome:?}");
+    assert!(
+        matches!(
+            outcome,
+            JobOutcome::Failed {
+                dead_letter: false,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
     assert_eq!(outcome.delivery(), kgdb_pipeline::queue::Delivery::Ack);
     assert_eq!(f.gnomad_rows().await, before);
 }
@@ -347,7 +435,11 @@ async fn the_sweep_resends_pending_chunks_and_fails_lost_ones() {
     let f = fixture("pipe_sweep").await;
     let outbox = Arc::new(Outbox::default());
     let worker = f.worker(outbox.clone(), 3);
-    let run = f.runs.start(&f.request(&["hgnc", "gnomad"]), outbox.as_ref()).await.unwrap();
+    let run = f
+        .runs
+        .start(&f.request(&["hgnc", "gnomad"]), outbox.as_ref())
+        .await
+        .unwrap();
     let jobs = outbox.take();
     assert_eq!(jobs.len(), 1);
     // The hgnc chunk's worker died and its message ran out of deliveries: the chunk stays
@@ -356,9 +448,15 @@ async fn the_sweep_resends_pending_chunks_and_fails_lost_ones() {
     assert_eq!(report.chunks_lost, 1);
     let phase2 = outbox.take();
     assert_eq!(phase2.len(), 1, "gnomad sent after hgnc ended");
-    assert!(matches!(worker.process(&phase2[0].body(), 1).await, JobOutcome::Done { .. }));
+    assert!(matches!(
+        worker.process(&phase2[0].body(), 1).await,
+        JobOutcome::Done { .. }
+    ));
     let status = f
-        .value(&format!("SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}", run.run_id))
+        .value(&format!(
+            "SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}",
+            run.run_id
+        ))
         .await;
     assert_eq!(status["status"], "completed");
 }
@@ -380,7 +478,11 @@ async fn a_batch_reports_exactly_the_messages_that_failed() {
     let f = fixture("pipe_batch").await;
     let outbox = Arc::new(Outbox::default());
     let worker = f.worker(outbox.clone(), 3);
-    let ok_run = f.runs.start(&f.request(&["gnomad"]), outbox.as_ref()).await.unwrap();
+    let ok_run = f
+        .runs
+        .start(&f.request(&["gnomad"]), outbox.as_ref())
+        .await
+        .unwrap();
     let good = outbox.take()[0].body();
     let event = sqs_event(&[
         ("m-good", &good, 1),
@@ -398,7 +500,10 @@ async fn a_batch_reports_exactly_the_messages_that_failed() {
         .collect();
     assert_eq!(failed, ["m-poison", "m-unknown"]);
     let status = f
-        .value(&format!("SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}", ok_run.run_id))
+        .value(&format!(
+            "SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}",
+            ok_run.run_id
+        ))
         .await;
     assert_eq!(status["status"], "completed");
 }
@@ -435,7 +540,10 @@ async fn moto_queues(label: &str, max_receives: u32) -> (SqsSender, String) {
         .client()
         .create_queue()
         .queue_name(&name)
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "1")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            "1",
+        )
         .attributes(
             aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
             json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives.to_string()})
@@ -455,7 +563,11 @@ async fn on_sqs_a_run_completes_and_a_poison_message_lands_in_the_dlq() {
     let sender: Arc<dyn JobSender> = Arc::new(sqs.clone());
     let worker = f.worker(sender.clone(), 2);
     let version = f.data_version().await;
-    let run = f.runs.start(&f.request(&["hgnc", "gnomad"]), sender.as_ref()).await.unwrap();
+    let run = f
+        .runs
+        .start(&f.request(&["hgnc", "gnomad"]), sender.as_ref())
+        .await
+        .unwrap();
     sqs.client()
         .send_message()
         .queue_url(sqs.queue_url())
@@ -477,9 +589,17 @@ async fn on_sqs_a_run_completes_and_a_poison_message_lands_in_the_dlq() {
             .send()
             .await
             .unwrap();
-        dead.extend(from_dlq.messages().iter().filter_map(|m| m.body().map(str::to_string)));
+        dead.extend(
+            from_dlq
+                .messages()
+                .iter()
+                .filter_map(|m| m.body().map(str::to_string)),
+        );
         let status = f
-            .value(&format!("SELECT to_jsonb(r.status) FROM annotation_runs r WHERE id = {}", run.run_id))
+            .value(&format!(
+                "SELECT to_jsonb(r.status) FROM annotation_runs r WHERE id = {}",
+                run.run_id
+            ))
             .await;
         if status == "completed" && !dead.is_empty() {
             break;
@@ -487,7 +607,10 @@ async fn on_sqs_a_run_completes_and_a_poison_message_lands_in_the_dlq() {
     }
     assert_eq!(dead, ["{\"poison\": true}"]);
     let status = f
-        .value(&format!("SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}", run.run_id))
+        .value(&format!(
+            "SELECT to_jsonb(r) FROM annotation_runs r WHERE id = {}",
+            run.run_id
+        ))
         .await;
     assert_eq!(status["status"], "completed", "{status}");
     assert_eq!(f.data_version().await, version + 1);

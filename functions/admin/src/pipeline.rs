@@ -27,7 +27,11 @@ pub async fn start_run(state: &AppState, req: &Request) -> HandlerResult {
     let runs = RunStore::new(state.pool.clone());
     match runs.start(&request, jobs.as_ref()).await {
         Ok(run) => {
-            tracing::warn!(run_id = run.run_id, strategy = run.strategy, "annotation run started by an admin");
+            tracing::warn!(
+                run_id = run.run_id,
+                strategy = run.strategy,
+                "annotation run started by an admin"
+            );
             Ok(http::json_status(
                 StatusCode::ACCEPTED,
                 &json!({
@@ -49,7 +53,9 @@ pub async fn start_run(state: &AppState, req: &Request) -> HandlerResult {
         }
         Err(e) => {
             tracing::error!(error = %e, "annotation run could not start");
-            Err(ApiError::unavailable("annotation runs are unavailable; retry later"))
+            Err(ApiError::unavailable(
+                "annotation runs are unavailable; retry later",
+            ))
         }
     }
 }

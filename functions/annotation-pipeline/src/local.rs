@@ -92,7 +92,12 @@ pub async fn poll_once(
         .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
         .send()
         .await
-        .map_err(|e| format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| {
+            format!(
+                "ReceiveMessage: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(&e)
+            )
+        })?;
     let messages = received.messages();
     if messages.is_empty() {
         return Ok(0);
@@ -136,7 +141,12 @@ pub async fn poll_once(
                 .receipt_handle(handle)
                 .send()
                 .await
-                .map_err(|e| format!("DeleteMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "DeleteMessage: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(&e)
+                    )
+                })?;
         }
     }
     Ok(messages.len())

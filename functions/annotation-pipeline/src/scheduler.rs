@@ -52,14 +52,23 @@ pub fn request_of(payload: &Value) -> Result<(String, RunRequest), SchedulerErro
         payload.clone()
     };
     let text = |key: &str| input.get(key).and_then(Value::as_str);
-    let job = text("job").unwrap_or("scheduled").chars().take(100).collect::<String>();
+    let job = text("job")
+        .unwrap_or("scheduled")
+        .chars()
+        .take(100)
+        .collect::<String>();
     let sources: Vec<&str> = match input.get("sources") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(other) => return Err(SchedulerError::Input(format!("sources must be a list, got {other}"))),
+        Some(other) => {
+            return Err(SchedulerError::Input(format!(
+                "sources must be a list, got {other}"
+            )));
+        }
     };
-    let request = RunRequest::from_query(text("strategy"), &sources, &[], &format!("schedule:{job}"))
-        .map_err(|e| SchedulerError::Input(e.to_string()))?;
+    let request =
+        RunRequest::from_query(text("strategy"), &sources, &[], &format!("schedule:{job}"))
+            .map_err(|e| SchedulerError::Input(e.to_string()))?;
     Ok((job, request))
 }
 
@@ -102,7 +111,8 @@ mod tests {
         let (job, r) = request_of(&json!({"strategy": "full", "job": "weekly_full"})).unwrap();
         assert_eq!((job.as_str(), r.strategy), ("weekly_full", Strategy::Full));
         assert_eq!(r.trigger, "schedule:weekly_full");
-        let envelope = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+        let envelope =
+            json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
         let (_, r) = request_of(&envelope).unwrap();
         assert_eq!(r.strategy, Strategy::Incremental);
         assert!(request_of(&json!({"strategy": "sometimes"})).is_err());

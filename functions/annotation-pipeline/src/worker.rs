@@ -9,9 +9,9 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use kgdb_core::annotation::{AnnotationRecord, GeneIdentifiers, IdentifierKind};
 use kgdb_core::jobs::{AnnotationJob, JobSender};
 use kgdb_fetch::annotation::{GeneKey, MissKind};
+use kgdb_pipeline::RunStore;
 use kgdb_pipeline::queue::Delivery;
 use kgdb_pipeline::runs::{ChunkResult, ChunkState, ChunkStatus};
-use kgdb_pipeline::RunStore;
 use kgdb_store::annotations::AnnotationWriter;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
@@ -99,13 +99,24 @@ impl Worker {
         };
         let outcome = self.process_job(job, receive_count).await;
         match &outcome {
-            JobOutcome::Done { source, records, millis, .. } => tracing::info!(
+            JobOutcome::Done {
+                source,
+                records,
+                millis,
+                ..
+            } => tracing::info!(
                 run_id = job.run_id, chunk = job.chunk_no, %source, records, millis, "chunk done"
             ),
             JobOutcome::AlreadyFinished => {
-                tracing::info!(run_id = job.run_id, chunk = job.chunk_no, "redelivery of a finished chunk")
+                tracing::info!(
+                    run_id = job.run_id,
+                    chunk = job.chunk_no,
+                    "redelivery of a finished chunk"
+                )
             }
-            other => tracing::warn!(run_id = job.run_id, chunk = job.chunk_no, receive_count, outcome = ?other, "chunk not done"),
+            other => {
+                tracing::warn!(run_id = job.run_id, chunk = job.chunk_no, receive_count, outcome = ?other, "chunk not done")
+            }
         }
         outcome
     }
@@ -189,7 +200,11 @@ impl Worker {
             millis: millis(started.elapsed()),
             error: None,
         };
-        match self.runs.finish_chunk(job, ChunkStatus::Done, &result).await {
+        match self
+            .runs
+            .finish_chunk(job, ChunkStatus::Done, &result)
+            .await
+        {
             Ok(_) => {}
             Err(e) => return retry(&e),
         }
@@ -221,7 +236,11 @@ impl Worker {
             error: Some(error.clone()),
             ..ChunkResult::default()
         };
-        if let Err(e) = self.runs.finish_chunk(job, ChunkStatus::Failed, &result).await {
+        if let Err(e) = self
+            .runs
+            .finish_chunk(job, ChunkStatus::Failed, &result)
+            .await
+        {
             return JobOutcome::Retry {
                 error: e.to_string(),
             };

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -24,6 +25,8 @@ pub struct MockResponse {
     pub body: Bytes,
     /// Wait before answering (a timeout is a delay past the client's).
     pub delay: Duration,
+    /// Send only this many bytes of the body, then drop the connection (a download cut short).
+    pub cut_after: Option<usize>,
 }
 
 impl MockResponse {
@@ -33,6 +36,7 @@ impl MockResponse {
             headers: Vec::new(),
             body: body.into(),
             delay: Duration::ZERO,
+            cut_after: None,
         }
     }
     pub fn ok(body: impl Into<Bytes>) -> Self {
@@ -47,6 +51,10 @@ impl MockResponse {
     }
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+    pub fn cut_after(mut self, bytes: usize) -> Self {
+        self.cut_after = Some(bytes);
         self
     }
 }
@@ -156,10 +164,12 @@ pub fn local_path(real_url: &str) -> String {
     format!("/{without_query}")
 }
 
+type MockBody = BoxBody<Bytes, std::io::Error>;
+
 async fn answer(
     state: Arc<Mutex<State>>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<MockBody>, Infallible> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
@@ -200,7 +210,29 @@ async fn answer(
     for (k, v) in &planned.headers {
         response = response.header(k, v);
     }
+    let body: MockBody = match planned.cut_after {
+        None => full(planned.body),
+        // The first bytes, a pause (they reach the client), then an error: hyper drops the
+        // connection mid-body.
+        Some(n) => {
+            use futures::StreamExt;
+            let head = planned.body.slice(..n.min(planned.body.len()));
+            let data = futures::stream::once(async move { Ok(Frame::data(head)) });
+            let cut = futures::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "mock: connection cut",
+                ))
+            });
+            BodyExt::boxed(StreamBody::new(data.chain(cut)))
+        }
+    };
     Ok(response
-        .body(Full::new(planned.body))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::from_static(b"mock: bad response")))))
+        .body(body)
+        .unwrap_or_else(|_| Response::new(full(Bytes::from_static(b"mock: bad response")))))
+}
+
+fn full(bytes: Bytes) -> MockBody {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
 }
