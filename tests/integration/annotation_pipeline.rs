@@ -26,12 +26,15 @@ enum Script {
     Fail { status: u16 },
 }
 
+/// When a fetcher was called, with which symbols.
+type CallLog = Arc<Mutex<Vec<(Instant, Vec<String>)>>>;
+
 /// Answers what the test scripted, and logs when it was called with which genes.
 #[derive(Clone)]
 struct ScriptedFetcher {
     source: &'static str,
     script: Arc<Mutex<Script>>,
-    calls: Arc<Mutex<Vec<(Instant, Vec<String>)>>>,
+    calls: CallLog,
 }
 
 impl ScriptedFetcher {
