@@ -84,7 +84,8 @@ token="fuzz-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Started through a link of its own name: on a shared machine, a `pkill kgdb-local` meant for
 # another gateway must not end this one mid-run (a long run was lost that way once).
 ln -s "$(realpath "$bin")" "$work/fuzz-gateway"
-RUST_LOG=warn KGDB_ADMIN_TOKEN="$token" "$work/fuzz-gateway" serve --host 127.0.0.1 --port 0 >"$work/gateway.log" 2>&1 &
+# Annotation runs the fuzzer starts must not look up real providers: a refused local port.
+RUST_LOG=warn KGDB_FETCH_ORIGIN=http://127.0.0.1:9 KGDB_ADMIN_TOKEN="$token" "$work/fuzz-gateway" serve --host 127.0.0.1 --port 0 >"$work/gateway.log" 2>&1 &
 gateway=$!
 base=""
 for _ in $(seq 1 100); do

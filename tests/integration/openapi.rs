@@ -121,6 +121,8 @@ const CASES: &[(&str, &str)] = &[
     ("GET", "/api/annotations/sources?active_only=false"),
     ("GET", "/api/annotations/sources?active_only=maybe"),
     ("GET", "/api/annotations/statistics"),
+    ("GET", "/api/annotations/pipeline/status"),
+    ("POST", "/api/annotations/pipeline/update"),
     ("POST", "/api/annotations/batch"),
     ("POST", "/api/annotations/batch?sources=nope"),
     ("GET", "/api/admin/cache/stats"),
@@ -196,7 +198,7 @@ async fn call_with_body(
     let (function, req) = apigw_request_with_body(method, path, body.as_bytes())
         .unwrap_or_else(|| panic!("no route for {path}"));
     let route = kgdb_web::http::route_of(&req);
-    let req = if route.starts_with("/api/admin/") {
+    let req = if function == "AdminFunction" {
         as_iam_caller(req)
     } else {
         req

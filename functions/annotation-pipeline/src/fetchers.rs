@@ -46,11 +46,16 @@ impl Fetchers {
     }
 
     /// The live clients on the environment's endpoints (`KGDB_FETCH_ORIGIN` sends every host to
-    /// one local origin) with the original's per-domain limits.
+    /// one local origin) with the original's per-domain limits, shared among
+    /// `KGDB_WORKER_CONCURRENCY` concurrent workers (the event source's maximum concurrency).
     pub fn from_env() -> Result<Self, kgdb_fetch::FetchError> {
+        let workers = std::env::var("KGDB_WORKER_CONCURRENCY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
         let client = kgdb_fetch::HttpClient::new(
             kgdb_fetch::ClientConfig::default(),
-            kgdb_fetch::DomainLimits::original(),
+            kgdb_fetch::DomainLimits::original().shared_by(workers),
             kgdb_fetch::Endpoints::from_env()?,
         )?;
         Ok(Self::live(&client))

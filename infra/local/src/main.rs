@@ -203,6 +203,7 @@ async fn serve_api(config: Config, options: &Options) -> Result<(), AnyError> {
     let local = listener.local_addr()?;
     let state = kgdb_web::AppState::new(config)?;
     ensure_cache_table(&state).await?;
+    let state = start_annotation_pipeline(state).await?;
     let gateway = Arc::new(Gateway::new(routes, state, local.to_string())?);
     let base = format!("http://{local}");
     eprintln!(
@@ -233,6 +234,26 @@ async fn serve_api(config: Config, options: &Options) -> Result<(), AnyError> {
     })
     .await?;
     Ok(())
+}
+
+/// The annotation worker on the local queue (in-process, or SQS with
+/// `KGDB_ANNOTATION_QUEUE_URL`); the admin route sends runs to it.
+async fn start_annotation_pipeline(
+    state: kgdb_web::AppState,
+) -> Result<kgdb_web::AppState, AnyError> {
+    use kgdb_fn_annotation_pipeline::{Fetchers, Worker};
+    let fetchers = Fetchers::from_env()?;
+    let runs = kgdb_pipeline::RunStore::new(state.pool.clone());
+    let pipeline = kgdb_fn_annotation_pipeline::local::start(
+        kgdb_pipeline::queue::QueueSettings::default(),
+        |sender| Worker::new(runs, fetchers, sender, 3),
+    )
+    .await;
+    eprintln!(
+        "==> annotation pipeline: {} queue; start a run with POST /api/annotations/pipeline/update (admin token)",
+        pipeline.sender.kind()
+    );
+    Ok(state.with_jobs(pipeline.sender))
 }
 
 /// With an emulator endpoint (moto), creates the L2 table if it does not exist yet; against real

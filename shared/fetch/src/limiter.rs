@@ -52,6 +52,20 @@ impl DomainLimits {
         ])
     }
 
+    /// Every limit divided by `workers`: each of that many concurrent containers takes its
+    /// share, so together they stay within the provider's limit.
+    pub fn shared_by(self, workers: u32) -> Self {
+        let workers = f64::from(workers.max(1));
+        Self {
+            per_second: self
+                .per_second
+                .into_iter()
+                .map(|(host, rate)| (host, rate / workers))
+                .collect(),
+            next_slot: Mutex::new(HashMap::new()),
+        }
+    }
+
     pub fn rate(&self, host: &str) -> Option<f64> {
         self.per_second.get(&host.to_ascii_lowercase()).copied()
     }
@@ -104,5 +118,12 @@ mod tests {
         assert_eq!(times[8], Duration::from_secs(2));
         limits.acquire("unlimited.example").await;
         assert_eq!(Instant::now() - start, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn two_workers_each_take_half_of_a_limit() {
+        let limits = DomainLimits::original().shared_by(2);
+        assert_eq!(limits.rate("rest.uniprot.org"), Some(2.5));
+        assert_eq!(limits.rate("www.mousemine.org"), Some(1.0));
     }
 }
