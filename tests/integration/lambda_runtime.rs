@@ -21,6 +21,10 @@ use kgdb_tests::TestDb;
 use serde_json::{Value, json};
 
 const REFRESH_BINARY: &str = "kgdb-fn-refresh";
+/// The annotation pipeline's functions: their events (SQS, schedules with `Input`) are
+/// replayed by `annotation_events.rs`.
+pub(crate) const PIPELINE_BINARIES: &[&str] =
+    &["kgdb-fn-annotation-worker", "kgdb-fn-annotation-scheduler"];
 const SCHEDULE_TRIGGERS: &[&str] = &[
     "Schedule",
     "ScheduleV2",
@@ -41,7 +45,7 @@ fn profile_dir() -> PathBuf {
 }
 
 /// The function binary, built first (serialized: tests run on parallel threads).
-fn binary(name: &str) -> PathBuf {
+pub(crate) fn binary(name: &str) -> PathBuf {
     static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let path = profile_dir().join(name);
@@ -66,12 +70,12 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
-fn template() -> serde_yaml::Value {
+pub(crate) fn template() -> serde_yaml::Value {
     template::load(&template::repo_template_path()).expect("template.yaml")
 }
 
 /// `(file name, event)` of every JSON file of `events/<dir>` but `expected.json`, sorted.
-fn samples(dir: &str) -> Vec<(String, Value)> {
+pub(crate) fn samples(dir: &str) -> Vec<(String, Value)> {
     let dir = repo().join("events").join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -105,10 +109,12 @@ fn trigger_types(template: &serde_yaml::Value, logical_id: &str) -> Vec<String> 
         .collect()
 }
 
-/// Functions a schedule invokes, with the refresh binary added while the template lacks it.
+/// Functions a schedule invokes to refresh the views (the annotation scheduler has its own
+/// tests), with the refresh binary added while the template lacks it.
 fn scheduled_functions(template: &serde_yaml::Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = template::functions(template)
         .into_iter()
+        .filter(|(_, bin)| !bin.as_deref().is_some_and(|b| PIPELINE_BINARIES.contains(&b)))
         .filter(|(id, _)| {
             trigger_types(template, id)
                 .iter()
@@ -127,7 +133,7 @@ fn scheduled_functions(template: &serde_yaml::Value) -> Vec<(String, String)> {
 
 /// The function as Lambda would configure it (memory, timeout, literal variables from the
 /// template), on `database_url`.
-fn config(
+pub(crate) fn config(
     template: &serde_yaml::Value,
     logical_id: &str,
     bin: &str,
@@ -149,14 +155,14 @@ fn config(
     config
 }
 
-async fn spawn(config: FunctionConfig) -> LambdaProcess {
+pub(crate) async fn spawn(config: FunctionConfig) -> LambdaProcess {
     let name = config.name.clone();
     LambdaProcess::spawn(config)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-async fn invoke(lambda: &mut LambdaProcess, what: &str, event: &Value) -> Invocation {
+pub(crate) async fn invoke(lambda: &mut LambdaProcess, what: &str, event: &Value) -> Invocation {
     lambda
         .invoke(event)
         .await
@@ -314,8 +320,9 @@ async fn every_function_binary_answers_its_sample_events_over_the_runtime_api() 
             })
             .cloned()
             .collect();
-        if scheduled.contains(&id) {
-            // Exercised with events/schedule by the refresh tests below.
+        if scheduled.contains(&id) || PIPELINE_BINARIES.contains(&bin.as_str()) {
+            // Exercised with events/schedule by the refresh tests below, and with
+            // events/annotation by annotation_events.rs.
             continue;
         }
         let mut lambda = spawn(config(&template, &id, &bin, &db.url)).await;
