@@ -46,6 +46,31 @@ const SCENARIOS: &[Scenario] = &[
         name: "`/api/genes/PKD1` gene detail",
         path: "/api/genes/PKD1",
     },
+    Scenario {
+        id: "annotations",
+        name: "`/api/annotations/genes/PKD1/annotations`",
+        path: "/api/annotations/genes/PKD1/annotations",
+    },
+    Scenario {
+        id: "annotation-summary",
+        name: "`/api/annotations/genes/PKD1/annotations/summary`",
+        path: "/api/annotations/genes/PKD1/annotations/summary",
+    },
+    Scenario {
+        id: "annotation-sources",
+        name: "`/api/annotations/sources`",
+        path: "/api/annotations/sources",
+    },
+    Scenario {
+        id: "annotation-statistics",
+        name: "`/api/annotations/statistics`",
+        path: "/api/annotations/statistics",
+    },
+    Scenario {
+        id: "pipeline-status",
+        name: "`/api/annotations/pipeline/status` (never in the function's cache)",
+        path: "/api/annotations/pipeline/status",
+    },
 ];
 
 #[derive(Default)]
