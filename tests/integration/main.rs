@@ -4,6 +4,7 @@
 // Integration tests: helpers outside #[test] fns may unwrap too.
 #![allow(clippy::unwrap_used)]
 
+mod annotation_full_run;
 mod annotation_pipeline;
 mod annotations;
 mod architecture;
