@@ -61,7 +61,11 @@ async fn plan_run_one(db: &TestDb, sender: &dyn JobSender) -> RunStore {
         trigger: "events-test".into(),
     };
     let run = runs.start(&request, sender).await.unwrap();
-    assert_eq!((run.run_id, run.chunks_planned), (1, 1), "the sample names run 1, chunk 0");
+    assert_eq!(
+        (run.run_id, run.chunks_planned),
+        (1, 1),
+        "the sample names run 1, chunk 0"
+    );
     runs
 }
 
@@ -88,7 +92,10 @@ fn live_fetchers(server: &MockServer) -> Fetchers {
 }
 
 fn poison_id(event: &Value) -> String {
-    event["Records"][1]["messageId"].as_str().unwrap().to_string()
+    event["Records"][1]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -113,7 +120,10 @@ async fn the_samples_through_the_handlers() {
     assert_eq!(failed, [poison_id(&event)]);
     assert_eq!(chunk_status(&db).await, "done");
 
-    for name in ["schedule-weekly-full.json", "schedule-daily-incremental.json"] {
+    for name in [
+        "schedule-weekly-full.json",
+        "schedule-daily-incremental.json",
+    ] {
         let outcome = handle_schedule(
             &runs,
             outbox.as_ref(),
@@ -130,7 +140,10 @@ async fn the_samples_through_the_handlers() {
             assert_eq!(outcome["started"]["jobs_sent"], 1);
         } else {
             // The weekly run is still in flight: the daily one is skipped, not doubled.
-            assert!(outcome["skipped"].as_str().unwrap().contains("in progress"), "{outcome}");
+            assert!(
+                outcome["skipped"].as_str().unwrap().contains("in progress"),
+                "{outcome}"
+            );
         }
     }
 }
@@ -150,7 +163,10 @@ async fn moto_queue(label: &str) -> (String, SqsSender) {
         .queue_url()
         .unwrap()
         .to_string();
-    (endpoint.clone(), SqsSender::connect(url, Some(endpoint)).await)
+    (
+        endpoint.clone(),
+        SqsSender::connect(url, Some(endpoint)).await,
+    )
 }
 
 #[tokio::test]
@@ -214,9 +230,18 @@ async fn the_samples_through_the_binaries_over_the_runtime_api() {
         .unwrap();
     let bodies: Vec<&str> = sent.messages().iter().filter_map(|m| m.body()).collect();
     let run_id = outcome["started"]["run_id"].as_i64().unwrap();
-    assert_eq!(bodies, [format!("{{\"run_id\":{run_id},\"chunk_no\":0}}")], "hgnc first");
+    assert_eq!(
+        bodies,
+        [format!("{{\"run_id\":{run_id},\"chunk_no\":0}}")],
+        "hgnc first"
+    );
     // An Input the scheduler cannot read is a Lambda error, never a run.
-    let bad = invoke(&mut scheduler, "bad input", &json!({"strategy": "sometimes"})).await;
+    let bad = invoke(
+        &mut scheduler,
+        "bad input",
+        &json!({"strategy": "sometimes"}),
+    )
+    .await;
     assert!(bad.error().is_some());
     assert!(scheduler.is_running());
 }

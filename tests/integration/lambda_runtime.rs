@@ -114,7 +114,10 @@ fn trigger_types(template: &serde_yaml::Value, logical_id: &str) -> Vec<String> 
 fn scheduled_functions(template: &serde_yaml::Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = template::functions(template)
         .into_iter()
-        .filter(|(_, bin)| !bin.as_deref().is_some_and(|b| PIPELINE_BINARIES.contains(&b)))
+        .filter(|(_, bin)| {
+            !bin.as_deref()
+                .is_some_and(|b| PIPELINE_BINARIES.contains(&b))
+        })
         .filter(|(id, _)| {
             trigger_types(template, id)
                 .iter()

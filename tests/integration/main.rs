@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod annotation_events;
+mod annotation_full_run;
 mod annotation_pipeline;
 mod annotations;
 mod architecture;

@@ -1,6 +1,11 @@
 //! A scripted HTTP server on 127.0.0.1 for tests and benchmarks: per path a list of answers
 //! given in order (the last repeats), or a function of the request; every request is logged
 //! with its arrival time so tests can check retries and rate limits.
+//!
+//! [`providers`] scripts every endpoint the ten live annotation clients call (their real URLs,
+//! answered from the source tests' fixtures): a whole provider world for pipeline runs.
+
+pub mod providers;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -79,7 +84,19 @@ enum Route {
 #[derive(Default)]
 struct State {
     routes: HashMap<(String, String), Route>,
+    /// (method, path prefix, handler): paths no exact route takes, longest prefix first.
+    prefixes: Vec<(String, String, Handler)>,
     log: Vec<RecordedRequest>,
+}
+
+impl State {
+    fn prefix_handler(&self, method: &str, path: &str) -> Option<Handler> {
+        self.prefixes
+            .iter()
+            .filter(|(m, prefix, _)| m == method && path.starts_with(prefix.as_str()))
+            .max_by_key(|(_, prefix, _)| prefix.len())
+            .map(|(_, _, f)| f.clone())
+    }
 }
 
 #[derive(Clone)]
@@ -133,6 +150,25 @@ impl MockServer {
     ) {
         let key = (method.to_string(), local_path(real_url));
         self.lock().routes.insert(key, Route::Func(Arc::new(f)));
+    }
+
+    /// A function answering every path under the real URL's (`https://host/p/` → `/host/p/…`)
+    /// that no exact route takes: ids in the path (a job's status, a REST lookup). The longest
+    /// matching prefix wins.
+    pub fn route_prefix(
+        &self,
+        method: &str,
+        real_url_prefix: &str,
+        f: impl Fn(&RecordedRequest) -> MockResponse + Send + Sync + 'static,
+    ) {
+        let prefix = local_path(real_url_prefix);
+        let mut state = self.lock();
+        state
+            .prefixes
+            .retain(|(m, p, _)| !(m == method && *p == prefix));
+        state
+            .prefixes
+            .push((method.to_string(), prefix, Arc::new(f)));
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -191,6 +227,7 @@ async fn answer(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         s.log.push(recorded.clone());
+        let prefix = s.prefix_handler(&method, &path);
         match s.routes.get_mut(&(method, path.clone())) {
             Some(Route::Script(answers, next)) => {
                 let i = (*next).min(answers.len().saturating_sub(1));
@@ -198,7 +235,7 @@ async fn answer(
                 answers.get(i).cloned()
             }
             Some(Route::Func(f)) => Some(f(&recorded)),
-            None => None,
+            None => prefix.map(|f| f(&recorded)),
         }
     };
     let planned =
