@@ -184,6 +184,8 @@ async fn the_samples_through_the_binaries_over_the_runtime_api() {
             .with_env("AWS_ACCESS_KEY_ID", "test")
             .with_env("AWS_SECRET_ACCESS_KEY", "test")
             .with_env("KGDB_FETCH_ORIGIN", server.origin())
+            // moto keeps queues per region; the test's queue is in the SDK default's.
+            .with_env("AWS_REGION", "us-east-1")
     };
     let worker_bin = "kgdb-fn-annotation-worker";
     binary(worker_bin);
@@ -220,11 +222,13 @@ async fn the_samples_through_the_binaries_over_the_runtime_api() {
     let outcome = invocation.response_json().unwrap();
     assert_eq!(outcome["job"], "weekly_full", "{outcome}");
     assert_eq!(outcome["started"]["strategy"], "full");
+    assert_eq!(outcome["started"]["jobs_sent"], 1, "{outcome}");
     let sent = queue
         .client()
         .receive_message()
         .queue_url(queue.queue_url())
         .max_number_of_messages(10)
+        .wait_time_seconds(1)
         .send()
         .await
         .unwrap();

@@ -4,9 +4,8 @@
 //! sample the template routes to them, schedule-triggered functions (and the refresh binary,
 //! until the template declares it) get `events/schedule`.
 //!
-//! Binaries are built with `cargo build -p <binary> --bin <binary>` before use (a no-op when
-//! fresh), so a stale binary is never what gets tested. This assumes, as everywhere in this
-//! workspace, that a function's package is named like its binary.
+//! Binaries are built with `cargo build --bin <binary>` before use (a no-op when fresh), so a
+//! stale binary is never what gets tested (binary names are unique in the workspace).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,14 +53,14 @@ pub(crate) fn binary(name: &str) -> PathBuf {
         let mut command = Command::new(cargo);
         command
             .current_dir(repo())
-            .args(["build", "--quiet", "-p", name, "--bin", name]);
+            .args(["build", "--quiet", "--bin", name]);
         if profile_dir().file_name().is_some_and(|n| n == "release") {
             command.arg("--release");
         }
         let output = command.output().expect("run cargo");
         assert!(
             output.status.success(),
-            "cargo build -p {name} --bin {name} failed:\n{}",
+            "cargo build --bin {name} failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
         built.push(name.to_string());
