@@ -4,6 +4,7 @@
 //! helpers and the sources all depend on this crate; it depends on none of them.
 
 pub mod annotation;
+pub mod genes;
 pub mod jobs;
 pub mod pipeline;
 pub mod record;
