@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_annotation_runs.sql",
         sql: include_str!("../../../migrations/0007_annotation_runs.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_gene_normalization.sql",
+        sql: include_str!("../../../migrations/0008_gene_normalization.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying the migration lock among advisory locks.
