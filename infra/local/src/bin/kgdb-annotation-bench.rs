@@ -43,6 +43,7 @@ const END: &str = "<!-- annotation-bench:end -->";
 const USAGE: &str = "usage:
   kgdb-annotation-bench generate --dir DIR [--clinvar-gz-mb 420] [--gtf-mb 1000] [--gtf-genes N (smoke tests)]
   kgdb-annotation-bench bulk --source clinvar|ensembl --origin http://127.0.0.1:PORT --dir DIR [--out FILE]
+                             [--max-variant-details N (clinvar: the per-gene variant lists' cap)]
   kgdb-annotation-bench api [--only uniprot,mpo_mgi,hgnc,gnomad,clinvar] [--out FILE]
   kgdb-annotation-bench readme --from FILE --readme README.md [--note TEXT]
 Run from the repository root (it reads data/snapshots/).";
@@ -157,16 +158,16 @@ impl Rng {
         &items[i.min(items.len().saturating_sub(1))]
     }
     /// An item by its weight (weights need not sum to anything in particular).
-    fn weighted<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
+    fn weighted<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
         let total: u64 = items.iter().map(|(_, w)| u64::from(*w)).sum();
         let mut x = self.below(total);
-        for (item, w) in items {
-            if x < u64::from(*w) {
+        for &(item, w) in items {
+            if x < u64::from(w) {
                 return item;
             }
-            x -= u64::from(*w);
+            x -= u64::from(w);
         }
-        &items[items.len() - 1].0
+        items[items.len() - 1].0
     }
 }
 
@@ -553,7 +554,7 @@ fn variant(rng: &mut Rng, g: &UGene, neighbours: &[&UGene]) -> Variant {
     let symbol = g.symbol.as_deref().unwrap_or(&g.ensembl_name);
     let nm = g.refseq();
     let cds = g.coding_length.max(300);
-    let mut kind = *rng.weighted(&KINDS);
+    let mut kind = rng.weighted(&KINDS);
     if kind == Kind::CnvMulti && neighbours.is_empty() {
         kind = Kind::CnvGene;
     }
@@ -715,13 +716,13 @@ fn variant(rng: &mut Rng, g: &UGene, neighbours: &[&UGene]) -> Variant {
         "missense variant" | "inframe_deletion" => &SIG_MISSENSE,
         _ => &SIG_QUIET,
     };
-    let (significance, sig_simple) = *rng.weighted(table);
+    let (significance, sig_simple) = rng.weighted(table);
     let review = match significance {
         "Conflicting classifications of pathogenicity" => {
             "criteria provided, conflicting classifications"
         }
         "not provided" => "no classification provided",
-        _ => *rng.weighted(&REVIEW),
+        _ => rng.weighted(&REVIEW),
     };
     let disease = if g.kidney {
         KIDNEY_DISEASES[usize::try_from(hash2(g.index, 7) % 18).unwrap_or(0)]
@@ -1145,7 +1146,7 @@ fn generate_ensembl(
     }
     let mut mane = GzOut::create(mane_path)?;
     mane.line(MANE_FIXTURE.lines().next().unwrap_or_default())?;
-    let mut rng = Rng::new(0xE45E_3B1);
+    let mut rng = Rng::new(0x0E45_E3B1);
     let mut transcript_counter = 200_000u64;
     let mut exon_counter = 1_000_000u64;
     let mut line = String::with_capacity(1024);
@@ -1226,7 +1227,7 @@ fn gene_lines(
         let biotype: &str = if canonical || !coding_gene {
             &g.biotype
         } else {
-            *rng.weighted(&[
+            rng.weighted(&[
                 ("protein_coding", 50),
                 ("retained_intron", 20),
                 ("nonsense_mediated_decay", 15),
@@ -1514,8 +1515,18 @@ async fn bulk(args: &Args) -> Result<()> {
         DomainLimits::original(),
         Endpoints::local(origin)?,
     )?;
+    let mut label = source.clone();
     let fetcher: Box<dyn AnnotationFetcher> = match source.as_str() {
-        "clinvar" => Box::new(clinvar::ClinvarFetcher::new(client)),
+        "clinvar" => {
+            let mut config = clinvar::ClinvarConfig::default();
+            if let Some(n) = args.get("--max-variant-details") {
+                config.max_variant_details = n
+                    .parse()
+                    .map_err(|_| "--max-variant-details must be a count")?;
+                label = format!("clinvar` with `max_variant_details = {n}");
+            }
+            Box::new(clinvar::ClinvarFetcher::with_config(client, config))
+        }
         _ => Box::new(ensembl::EnsemblFetcher::new(client)),
     };
     let rss_before = proc_status_mib("VmRSS:").unwrap_or(f64::NAN);
@@ -1545,7 +1556,7 @@ async fn bulk(args: &Args) -> Result<()> {
     #[allow(clippy::cast_precision_loss)]
     let result = json!({
         "kind": "bulk",
-        "source": source,
+        "source": label,
         "files": urls.iter().map(|u| u.rsplit('/').next().unwrap_or(u)).collect::<Vec<_>>(),
         "gz_mb": gz / MB,
         "text_mb": text / MB,
