@@ -16,6 +16,7 @@ mod events;
 mod faults;
 mod gateway_http;
 mod gene_detail;
+mod gene_normalization;
 mod genes_list;
 mod lambda_runtime;
 mod openapi;

@@ -48,9 +48,9 @@ pub async fn start_run(state: &AppState, req: &Request) -> HandlerResult {
             "conflict",
             e.to_string(),
         )),
-        Err(e @ (RunError::InactiveSource(_) | RunError::UnknownGenes(_))) => {
-            Err(ApiError::unprocessable(e.to_string()))
-        }
+        Err(e @ RunError::InactiveSource(_)) => Err(ApiError::unprocessable(e.to_string())),
+        // As everywhere in the API, an unknown gene is a 404.
+        Err(e @ RunError::UnknownGenes(_)) => Err(ApiError::not_found(e.to_string())),
         Err(e) => {
             tracing::error!(error = %e, "annotation run could not start");
             Err(ApiError::unavailable(

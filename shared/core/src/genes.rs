@@ -54,7 +54,9 @@ pub fn clean_symbol(raw: &str) -> Result<String, String> {
     if let Some(open) = s.find('(') {
         s.truncate(open);
     }
-    let s = s.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '|' | '/' | ':' | '"' | '\'' | ')' | '*'));
+    let s = s.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | ';' | '|' | '/' | ':' | '"' | '\'' | ')' | '*')
+    });
     let mut s = s.replace([' ', '\t'], "");
     for suffix in ["_HUMAN", "PROTEIN", "GENE"] {
         if s.len() > suffix.len() && s.ends_with(suffix) {
@@ -68,11 +70,17 @@ pub fn clean_symbol(raw: &str) -> Result<String, String> {
     if s.chars().count() > 20 {
         return Err(format!("{raw:?} is longer than 20 characters"));
     }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '@')) {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '@'))
+    {
         return Err(format!("{raw:?} is not a gene symbol"));
     }
     if !s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        || matches!(s.as_str(), "NONE" | "NA" | "N/A" | "NULL" | "UNKNOWN" | "GENE" | "-")
+        || matches!(
+            s.as_str(),
+            "NONE" | "NA" | "N/A" | "NULL" | "UNKNOWN" | "GENE" | "-"
+        )
     {
         return Err(format!("{raw:?} is not a gene symbol"));
     }
@@ -100,7 +108,16 @@ mod tests {
         ] {
             assert_eq!(clean_symbol(raw).as_deref(), Ok(clean), "{raw}");
         }
-        for bad in ["", "  ", "None", "N/A", "(unknown)", "a very long description of a gene", "PKD1 & PKD2", "€UR0"] {
+        for bad in [
+            "",
+            "  ",
+            "None",
+            "N/A",
+            "(unknown)",
+            "a very long description of a gene",
+            "PKD1 & PKD2",
+            "€UR0",
+        ] {
             assert!(clean_symbol(bad).is_err(), "{bad}");
         }
     }

@@ -10,6 +10,7 @@
 pub mod annotations;
 pub mod config;
 pub mod db;
+pub mod genes;
 pub mod migrate;
 pub mod rds_iam;
 pub mod refresh;
