@@ -3,6 +3,7 @@
 //! One chunk per run (the bulk validity download, or the snapshot's summary column). Raw items
 //! are validity rows; normalization groups them by gene.
 
+pub mod live;
 pub mod model;
 pub mod snapshot;
 
