@@ -20,7 +20,9 @@ pub struct ResolvedGene {
 pub enum Resolution {
     Resolved(ResolvedGene),
     /// Not found anywhere (or ambiguous); already recorded for review by the resolver.
-    Unresolved { reason: String },
+    Unresolved {
+        reason: String,
+    },
 }
 
 /// What one reported gene looked like at the source.
