@@ -40,6 +40,7 @@ impl ClinGenSnapshot {
                         submission_id: String::new(),
                     },
                     date,
+                    reported_symbol: None,
                 })
             })
             .collect())

@@ -3,6 +3,7 @@
 //! A run has one chunk per region. Raw items are (gene, panel) pairs as a panel's detail lists
 //! them; normalization keeps Green ratings and joins each gene's panels.
 
+pub mod live;
 pub mod model;
 pub mod snapshot;
 
