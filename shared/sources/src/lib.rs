@@ -1,6 +1,7 @@
 //! kgdb's evidence sources, one folder each: the typed `evidence_data` model (`model.rs`), the
 //! pure normalizer (`mod.rs`, implementing [`kgdb_core::pipeline::Source`]) and the fetchers
-//! (`snapshot.rs` reads the bundled real data; live API clients come next to it).
+//! (`snapshot.rs` reads the bundled real data; `live.rs`, where a source has one, its provider's API
+//! through `kgdb-fetch`).
 //!
 //! [`registry`] is the one list of sources; [`run`] drives one source through a fetcher into a
 //! sink. Nothing here touches Postgres: the sink is a trait the store implements.
@@ -13,6 +14,7 @@ pub mod files;
 pub mod gencc;
 pub mod hpo;
 pub mod literature;
+pub mod live;
 pub mod panelapp;
 pub mod pubtator;
 pub mod registry;
