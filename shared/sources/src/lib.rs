@@ -15,6 +15,7 @@ pub mod gencc;
 pub mod hpo;
 pub mod literature;
 mod live_support;
+pub mod live;
 pub mod panelapp;
 pub mod pubtator;
 pub mod registry;

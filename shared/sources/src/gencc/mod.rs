@@ -1,8 +1,10 @@
 //! GenCC: gene-disease classifications submitted by many curation groups.
 //!
 //! One chunk per run (the submissions export, or the snapshot's summary column). Raw items are
-//! submission rows; normalization groups them by gene.
+//! submission rows; normalization groups them by gene. The live fetcher (`live.rs`) reads the
+//! XLSX export and keeps the rows [`is_kidney_text`] selects; the snapshot is already selected.
 
+pub mod live;
 pub mod model;
 pub mod snapshot;
 
@@ -12,8 +14,39 @@ use kgdb_core::pipeline::{GeneEvidence, Source, SourceError};
 use serde::{Deserialize, Serialize};
 
 use crate::classification::group_classifications;
+use kgdb_core::sorted_unique;
 
 pub use model::{GenccEvidence, GenccRawData, Submission};
+
+/// The original's `keywords.yaml` (original-system §3), matched case-insensitively as
+/// substrings of a submission's disease and description columns. `tubul` was removed there on
+/// purpose: it matches tubulinopathies.
+pub const KIDNEY_KEYWORDS: [&str; 18] = [
+    "kidney",
+    "renal",
+    "nephro",
+    "glomerul",
+    "tubulopathy",
+    "tubulointerstitial",
+    "polycystic",
+    "alport",
+    "nephritis",
+    "cystic kidney",
+    "ciliopathy",
+    "complement",
+    "cakut",
+    "focal segmental",
+    "steroid resistant",
+    "nephrotic",
+    "proteinuria",
+    "hematuria",
+];
+
+/// Whether `text` names a kidney disease by the keywords.
+pub fn is_kidney_text(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    KIDNEY_KEYWORDS.iter().any(|k| lower.contains(k))
+}
 
 /// GenCC is fetched whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,10 +76,26 @@ impl Source for Gencc {
         &self,
         raw: Vec<SubmissionRow>,
     ) -> Result<Vec<GeneEvidence<GenccEvidence>>, SourceError> {
-        Ok(group_classifications(
+        let mut genes = group_classifications(
             raw.into_iter().map(|row| (row.submission, row.date)),
             |r| (r.hgnc_id.as_str(), r.symbol.as_str()),
             GenccEvidence::new,
-        ))
+        );
+        // The symbols the submitters wrote (kept in raw_data) become the gene's aliases where
+        // they differ from the approved one.
+        for gene in &mut genes {
+            let written = gene.evidence.submissions.iter().flat_map(|s| {
+                [
+                    &s.raw_data.gene_symbol,
+                    &s.raw_data.submitted_as_hgnc_symbol,
+                ]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+            });
+            let reported = std::mem::take(&mut gene.gene.reported_symbols);
+            gene.gene.reported_symbols = sorted_unique(reported.into_iter().chain(written));
+        }
+        Ok(genes)
     }
 }

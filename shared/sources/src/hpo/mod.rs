@@ -1,8 +1,11 @@
 //! HPO: genes annotated, through diseases, to kidney phenotypes (descendants of HP:0010935
 //! "Abnormality of the upper urinary tract").
 //!
-//! Raw items are (gene, disease, terms) annotations; normalization joins them per gene.
+//! Raw items are (gene, disease, terms) annotations; normalization joins them per gene. The
+//! snapshot names each gene's diseases; the live fetcher (`live.rs`, the JAX API's term → genes
+//! view) links genes to terms without a disease ([`model::NO_DISEASE`]).
 
+pub mod live;
 pub mod model;
 pub mod snapshot;
 
@@ -13,9 +16,17 @@ use serde::{Deserialize, Serialize};
 
 pub use model::{DiseaseTerms, HpoEvidence, SyndromicAssessment};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HpoChunk {
+    /// The snapshot, whole.
     All,
+    /// A batch of the kidney terms, as the live fetcher's plan cut them (`live.rs`): part
+    /// `part` (from 0) of `parts`, its HPO ids.
+    Terms {
+        part: usize,
+        parts: usize,
+        terms: Vec<String>,
+    },
 }
 
 /// A gene's annotation to a disease and the kidney terms that disease carries.

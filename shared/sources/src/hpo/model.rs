@@ -9,6 +9,10 @@ use kgdb_core::sorted_unique;
 use serde::{Deserialize, Serialize};
 
 /// A disease (`OMIM:n`, `ORPHA:n`) annotated to the gene and to kidney phenotype terms.
+///
+/// An empty `id` ([`NO_DISEASE`]) carries terms a source links to the gene without naming the
+/// disease (the JAX API's term → genes view, `live.rs`): they count as the gene's terms but are
+/// no disease, so they never appear in [`HpoEvidence::diseases`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DiseaseTerms {
     pub id: String,
@@ -25,6 +29,9 @@ pub struct SyndromicAssessment {
     pub extra_renal_categories: Vec<String>,
     pub extra_renal_term_counts: BTreeMap<String, i64>,
 }
+
+/// The `id` of [`DiseaseTerms`] whose terms name no disease.
+pub const NO_DISEASE: &str = "";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HpoEvidence {
@@ -61,11 +68,17 @@ impl HpoEvidence {
         evidence
     }
 
-    /// One entry per disease (terms joined), then the gene's distinct terms and the counts.
+    /// One entry per disease (terms joined), then the gene's distinct terms (the diseases'
+    /// and those linked without a disease, kept in `hpo_terms`) and the counts.
     fn derive(&mut self) {
+        let mut terms = std::mem::take(&mut self.hpo_terms);
         let mut by_disease: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for d in std::mem::take(&mut self.diseases) {
-            by_disease.entry(d.id).or_default().extend(d.hpo_terms);
+            if d.id == NO_DISEASE {
+                terms.extend(d.hpo_terms);
+            } else {
+                by_disease.entry(d.id).or_default().extend(d.hpo_terms);
+            }
         }
         self.diseases = by_disease
             .into_iter()
@@ -75,9 +88,11 @@ impl HpoEvidence {
             })
             .collect();
         self.hpo_terms = sorted_unique(
-            self.diseases
-                .iter()
-                .flat_map(|d| d.hpo_terms.iter().cloned()),
+            terms.into_iter().chain(
+                self.diseases
+                    .iter()
+                    .flat_map(|d| d.hpo_terms.iter().cloned()),
+            ),
         );
         self.term_count = self.hpo_terms.len();
         self.disease_count = self.diseases.len();
@@ -87,6 +102,7 @@ impl HpoEvidence {
 
 impl EvidenceModel for HpoEvidence {
     fn merge(&mut self, other: Self) {
+        self.hpo_terms.extend(other.hpo_terms);
         self.diseases.extend(other.diseases);
         self.last_updated = self.last_updated.max(other.last_updated);
         self.derive();
@@ -97,5 +113,51 @@ impl EvidenceModel for HpoEvidence {
             "HPO: {} phenotype terms, {} diseases",
             self.term_count, self.disease_count
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disease(id: &str, terms: &[&str]) -> DiseaseTerms {
+        DiseaseTerms {
+            id: id.to_string(),
+            hpo_terms: terms.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn terms_without_a_disease_count_as_terms_not_as_a_disease() {
+        let live = HpoEvidence::new(
+            "HGNC:9008".into(),
+            vec![disease(NO_DISEASE, &["HP:0000107", "HP:0000113"])],
+            None,
+        );
+        assert_eq!(live.hpo_terms, vec!["HP:0000107", "HP:0000113"]);
+        assert!(live.diseases.is_empty());
+        assert_eq!((live.term_count, live.disease_count), (2, 0));
+
+        // Merged with a snapshot-style record (terms through a disease), both ways round and
+        // again: a union.
+        let snapshot = HpoEvidence::new(
+            "HGNC:9008".into(),
+            vec![disease("OMIM:173900", &["HP:0000107", "HP:0000083"])],
+            None,
+        );
+        let mut a = live.clone();
+        a.merge(snapshot.clone());
+        let mut b = snapshot;
+        b.merge(live.clone());
+        b.merge(live);
+        assert_eq!(a, b);
+        assert_eq!(a.hpo_terms, vec!["HP:0000083", "HP:0000107", "HP:0000113"]);
+        assert_eq!(a.disease_count, 1);
+        // The stored JSON parses back to the same record (a merge run reads it).
+        let stored: HpoEvidence =
+            serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
+        let mut again = stored.clone();
+        again.merge(stored);
+        assert_eq!(again, a);
     }
 }
