@@ -2,7 +2,10 @@
 //! (the query is [`kgdb_core::vocab::PUBTATOR_SEARCH_QUERY`]).
 //!
 //! Raw items are (gene, article) hits; normalization unions each gene's PMIDs and mentions.
+//! Two fetchers deliver them: [`snapshot`] (the bundled gene list, one chunk) and [`live`]
+//! (PubTator3's search, page ranges).
 
+pub mod live;
 pub mod model;
 pub mod snapshot;
 
@@ -15,7 +18,10 @@ pub use model::{Mention, PubTatorEvidence};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PubTatorChunk {
+    /// Everything at once: the bundled snapshot.
     All,
+    /// Search result pages `from..=to` (1-based, inclusive): the live fetcher.
+    Pages { from: u32, to: u32 },
 }
 
 /// An article mentioning a gene.
