@@ -20,12 +20,15 @@ pub trait HgncLookup: Send + Sync {
     fn lookup<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Option<ResolvedGene>>;
 }
 
+/// (upper-case reported text, NCBI id, HGNC id): what a resolution depends on.
+type ReportKey = (String, Option<String>, Option<String>);
+
 pub struct PgGeneResolver {
     pool: DbPool,
     online: Option<Arc<dyn HgncLookup>>,
     /// The run these symbols come from (`annotation_runs` / ingest trigger), for the staging rows.
     run: String,
-    memo: Mutex<HashMap<(String, Option<String>, Option<String>), Resolution>>,
+    memo: Mutex<HashMap<ReportKey, Resolution>>,
 }
 
 impl PgGeneResolver {
