@@ -13,6 +13,7 @@ pub mod diagnostic_panels;
 pub mod files;
 pub mod gencc;
 pub mod hpo;
+pub mod keywords;
 pub mod literature;
 pub mod live;
 mod live_support;

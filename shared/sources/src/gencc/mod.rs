@@ -18,35 +18,7 @@ use kgdb_core::sorted_unique;
 
 pub use model::{GenccEvidence, GenccRawData, Submission};
 
-/// The original's `keywords.yaml` (original-system §3), matched case-insensitively as
-/// substrings of a submission's disease and description columns. `tubul` was removed there on
-/// purpose: it matches tubulinopathies.
-pub const KIDNEY_KEYWORDS: [&str; 18] = [
-    "kidney",
-    "renal",
-    "nephro",
-    "glomerul",
-    "tubulopathy",
-    "tubulointerstitial",
-    "polycystic",
-    "alport",
-    "nephritis",
-    "cystic kidney",
-    "ciliopathy",
-    "complement",
-    "cakut",
-    "focal segmental",
-    "steroid resistant",
-    "nephrotic",
-    "proteinuria",
-    "hematuria",
-];
-
-/// Whether `text` names a kidney disease by the keywords.
-pub fn is_kidney_text(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    KIDNEY_KEYWORDS.iter().any(|k| lower.contains(k))
-}
+pub use crate::keywords::{KIDNEY_KEYWORDS, is_kidney_text};
 
 /// GenCC is fetched whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

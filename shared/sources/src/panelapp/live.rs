@@ -38,26 +38,7 @@ pub const UK_BASE: &str = "https://panelapp.genomicsengland.co.uk/api/v1";
 pub const AUSTRALIA_BASE: &str = "https://panelapp-aus.org/api/v1";
 
 /// The original's kidney keywords (`keywords.yaml`), one panel search each.
-pub const SEARCH_KEYWORDS: [&str; 18] = [
-    "kidney",
-    "renal",
-    "nephro",
-    "glomerul",
-    "tubulopathy",
-    "tubulointerstitial",
-    "polycystic",
-    "alport",
-    "nephritis",
-    "cystic kidney",
-    "ciliopathy",
-    "complement",
-    "cakut",
-    "focal segmental",
-    "steroid resistant",
-    "nephrotic",
-    "proteinuria",
-    "hematuria",
-];
+pub use crate::keywords::KIDNEY_KEYWORDS as SEARCH_KEYWORDS;
 
 /// A panel is a kidney panel when its name or description contains one of these
 /// (case-insensitive).
