@@ -35,6 +35,12 @@ pub struct ReportedGene<'a> {
     pub hgnc_id: Option<&'a str>,
 }
 
+/// An online lookup of a cleaned symbol (HGNC's `search/symbol`, `prev_symbol`,
+/// `alias_symbol`); `None` when it finds nothing, finds several, or is unreachable.
+pub trait HgncLookup: Send + Sync {
+    fn lookup<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Option<ResolvedGene>>;
+}
+
 pub trait GeneResolver: Send + Sync {
     fn resolve<'a>(&'a self, reported: ReportedGene<'a>) -> BoxFuture<'a, Resolution>;
 }

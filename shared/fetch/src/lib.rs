@@ -11,6 +11,7 @@ pub mod annotation;
 mod client;
 mod endpoints;
 mod error;
+pub mod hgnc_lookup;
 mod limiter;
 mod lines;
 #[cfg(feature = "mock-server")]

@@ -9,16 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
+pub use kgdb_core::genes::HgncLookup;
 use kgdb_core::genes::{GeneResolver, ReportedGene, Resolution, ResolvedGene, clean_symbol};
 use tokio_postgres::types::Type;
 
 use crate::db::DbPool;
-
-/// An online lookup of a cleaned symbol (HGNC's `search/symbol`, `prev_symbol`,
-/// `alias_symbol`); `None` when it finds nothing or is unreachable.
-pub trait HgncLookup: Send + Sync {
-    fn lookup<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Option<ResolvedGene>>;
-}
 
 /// (upper-case reported text, NCBI id, HGNC id): what a resolution depends on.
 type ReportKey = (String, Option<String>, Option<String>);
