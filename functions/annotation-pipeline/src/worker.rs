@@ -159,44 +159,42 @@ impl Worker {
                 .collect::<Vec<_>>(),
             Err(e) => return retry(&e),
         };
-        let fetched = match fetcher.fetch(&genes).await {
-            Ok(outcome) => outcome,
+        // The fetcher hands records over as it builds them; they are written in batches
+        // meanwhile, so a large source (ClinVar) never holds all its records at once.
+        let (tx, rx) = tokio::sync::mpsc::channel(WRITE_BATCH);
+        let fetch = async move {
+            let misses = fetcher.fetch_each(&genes, &tx).await;
+            drop(tx);
+            misses
+        };
+        let (misses, written) = tokio::join!(fetch, self.write_batches(work.source.as_str(), rx));
+        let written = match written {
+            Ok(w) => w,
+            // The writer failed (the database): retried, whatever the fetch said.
+            Err(e) => return retry(&e),
+        };
+        let misses = match misses {
+            Ok(misses) => misses,
             Err(e) if e.is_transient() && receive_count < self.max_receives => return retry(&e),
             Err(e) => {
                 let dead_letter = e.is_transient();
                 return self.fail(job, e.to_string(), dead_letter, started).await;
             }
         };
-        let report = match self
-            .writer
-            .write(fetcher.source(), &fetched.records, fetcher.ttl_days())
-            .await
-        {
-            Ok(report) => report,
-            Err(e) => return retry(&e),
-        };
-        let mut identifiers_changed = 0;
-        if fetcher.source() == "hgnc" {
-            let ids: Vec<GeneIdentifiers> = fetched.records.iter().map(identifiers_of).collect();
-            match self.writer.write_identifiers(&ids).await {
-                Ok(r) => identifiers_changed = r.inserted + r.removed,
-                Err(e) => return retry(&e),
-            }
-        }
-        let not_found = fetched
-            .misses
+        let report = written.report;
+        let not_found = misses
             .iter()
             .filter(|m| m.kind == MissKind::NotFound)
             .count();
         let result = ChunkResult {
-            records: count(fetched.records.len()),
+            records: count(written.records),
             inserted: count(report.inserted),
             updated: count(report.updated),
             unchanged: count(report.unchanged),
             not_found: count(not_found),
-            gene_failures: count(fetched.misses.len() - not_found),
-            identifiers_changed: count(identifiers_changed),
-            misses: json!(fetched.misses),
+            gene_failures: count(misses.len() - not_found),
+            identifiers_changed: count(written.identifiers_changed),
+            misses: json!(misses),
             millis: millis(started.elapsed()),
             error: None,
         };
@@ -213,13 +211,56 @@ impl Worker {
             tracing::warn!(run_id = job.run_id, error = %e, "advance failed");
         }
         JobOutcome::Done {
-            source: work.source,
+            source: work.source.clone(),
             records: result.records,
             inserted: result.inserted,
             updated: result.updated,
             unchanged: result.unchanged,
             misses: result.not_found + result.gene_failures,
             millis: result.millis,
+        }
+    }
+
+    /// Writes what the fetcher emits, `WRITE_BATCH` records per statement batch; hgnc's
+    /// records also replace their genes' identifiers.
+    async fn write_batches(
+        &self,
+        source: &str,
+        mut rx: tokio::sync::mpsc::Receiver<AnnotationRecord>,
+    ) -> Result<Written, String> {
+        let ttl = self.fetchers.get(source).map_or(90, |f| f.ttl_days());
+        let mut written = Written::default();
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        loop {
+            let more = rx.recv().await;
+            let done = more.is_none();
+            if let Some(record) = more {
+                batch.push(record);
+            }
+            if batch.len() >= WRITE_BATCH || (done && !batch.is_empty()) {
+                let report = self
+                    .writer
+                    .write(source, &batch, ttl)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                written.records += batch.len();
+                written.report.inserted += report.inserted;
+                written.report.updated += report.updated;
+                written.report.unchanged += report.unchanged;
+                if source == "hgnc" {
+                    let ids: Vec<GeneIdentifiers> = batch.iter().map(identifiers_of).collect();
+                    let r = self
+                        .writer
+                        .write_identifiers(&ids)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    written.identifiers_changed += r.inserted + r.removed;
+                }
+                batch.clear();
+            }
+            if done {
+                return Ok(written);
+            }
         }
     }
 
@@ -250,6 +291,16 @@ impl Worker {
         }
         JobOutcome::Failed { error, dead_letter }
     }
+}
+
+/// Records per write: bounds what the worker holds of a large source.
+const WRITE_BATCH: usize = 64;
+
+#[derive(Default)]
+struct Written {
+    records: usize,
+    report: kgdb_store::annotations::AnnotationWriteReport,
+    identifiers_changed: u64,
 }
 
 fn count(n: impl TryInto<i32>) -> i32 {

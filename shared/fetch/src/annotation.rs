@@ -143,4 +143,32 @@ pub trait AnnotationFetcher: Send + Sync {
     fn chunking(&self) -> Chunking;
     fn fetch<'a>(&'a self, genes: &'a [GeneKey])
     -> BoxFuture<'a, Result<FetchOutcome, FetchError>>;
+
+    /// As `fetch`, but hands each record to `emit` as soon as it is built, so the worker writes
+    /// them in batches while the rest are built: a source whose records are large (ClinVar's
+    /// variant lists) never holds them all. Returns the misses. Records are emitted only once
+    /// the source has read everything it needs, so a failed fetch writes nothing.
+    fn fetch_each<'a>(
+        &'a self,
+        genes: &'a [GeneKey],
+        emit: &'a tokio::sync::mpsc::Sender<AnnotationRecord>,
+    ) -> BoxFuture<'a, Result<Vec<GeneMiss>, FetchError>> {
+        Box::pin(async move {
+            let outcome = self.fetch(genes).await?;
+            for record in outcome.records {
+                emit_record(emit, record).await?;
+            }
+            Ok(outcome.misses)
+        })
+    }
+}
+
+/// Sends a record to the worker's writer; a writer that stopped (it failed) ends the fetch.
+pub async fn emit_record(
+    emit: &tokio::sync::mpsc::Sender<AnnotationRecord>,
+    record: AnnotationRecord,
+) -> Result<(), FetchError> {
+    emit.send(record)
+        .await
+        .map_err(|_| FetchError::Config("the annotation writer stopped".into()))
 }

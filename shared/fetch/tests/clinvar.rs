@@ -429,3 +429,39 @@ async fn a_malformed_esummary_record_fails_its_gene() {
     );
     assert!(outcome.records.is_empty());
 }
+
+#[tokio::test]
+async fn fetch_each_hands_over_the_same_records_one_at_a_time() {
+    let (server, client) = setup().await;
+    serve_file(&server, summary_gz());
+    let fetcher = ClinvarFetcher::new(client);
+    let genes = [pkd1(), pkd2(), nphs1(), col4a5()];
+    let collected = fetcher.fetch(&genes).await.unwrap();
+    // A channel of one: the fetcher waits for each record to be taken before building the next.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let taker = tokio::spawn(async move {
+        let mut records = Vec::new();
+        while let Some(record) = rx.recv().await {
+            records.push(record);
+        }
+        records
+    });
+    let misses = fetcher.fetch_each(&genes, &tx).await.unwrap();
+    drop(tx);
+    let streamed = taker.await.unwrap();
+    assert_eq!(
+        streamed, collected.records,
+        "the variant details read back from the spill file"
+    );
+    assert_eq!(misses, collected.misses);
+    assert!(
+        streamed.iter().any(|r| r.annotations["protein_variants"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty())),
+        "the fixture has variant details"
+    );
+    // A writer that stopped ends the fetch with an error, not a hang.
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    drop(rx);
+    assert!(fetcher.fetch_each(&genes, &tx).await.is_err());
+}

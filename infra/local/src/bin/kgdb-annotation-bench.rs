@@ -1535,17 +1535,28 @@ async fn bulk(args: &Args) -> Result<()> {
         "    {source}: {} genes in one bulk chunk from {origin}",
         genes.len()
     );
+    // As the worker runs a chunk: `fetch_each` hands records over one by one while a writer
+    // takes them (here it measures and drops them, as the worker drops a written batch).
     let started = Instant::now();
-    let outcome = fetcher.fetch(&genes).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<kgdb_core::annotation::AnnotationRecord>(64);
+    let writer = tokio::spawn(async move {
+        let (mut records, mut json_bytes) = (0usize, 0usize);
+        while let Some(record) = rx.recv().await {
+            records += 1;
+            json_bytes += serde_json::to_vec(&record.annotations).map_or(0, |v| v.len());
+        }
+        (records, json_bytes)
+    });
+    let fetched = fetcher.fetch_each(&genes, &tx).await;
+    drop(tx);
+    let (records, json_bytes) = writer.await?;
+    let outcome = FetchOutcome {
+        records: Vec::new(),
+        misses: fetched?,
+    };
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds().unwrap_or(f64::NAN) - cpu_before;
     let peak = proc_status_mib("VmHWM:").unwrap_or(f64::NAN);
-    // The records as the worker would write them (measured after the peak was read).
-    let json_bytes: usize = outcome
-        .records
-        .iter()
-        .map(|r| serde_json::to_vec(&r.annotations).map_or(0, |v| v.len()))
-        .sum();
     let (not_found, failed) = misses(&outcome);
     #[allow(clippy::cast_precision_loss)]
     let (gz, text, lines) = (
@@ -1562,7 +1573,7 @@ async fn bulk(args: &Args) -> Result<()> {
         "text_mb": text / MB,
         "lines": lines,
         "genes": genes.len(),
-        "records": outcome.records.len(),
+        "records": records,
         "not_found": not_found,
         "failed": failed,
         "wall_s": wall,

@@ -40,9 +40,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::common::{bulk_metadata, field, open, push_record, round_to, split_spans, top_counts};
-use crate::annotation::{AnnotationFetcher, Chunking, FetchOutcome, GeneIndex, GeneKey};
+use crate::annotation::{
+    AnnotationFetcher, Chunking, FetchOutcome, GeneIndex, GeneKey, emit_record,
+};
 use crate::{FetchError, HttpClient};
 
 pub const SOURCE: &str = "clinvar";
@@ -123,7 +126,9 @@ impl ClinvarFetcher {
         }
         let url = self.config.variant_summary_url.as_str();
         match self.read_bulk(genes).await {
-            Ok(accumulators) => Ok(self.finish(genes, accumulators, &bulk_metadata(url, &[]))),
+            Ok((accumulators, spill)) => {
+                Ok(self.finish(genes, accumulators, &spill, &bulk_metadata(url, &[])))
+            }
             Err(bulk_error)
                 if !genes.is_empty() && genes.len() <= self.config.fallback_max_genes =>
             {
@@ -139,8 +144,12 @@ impl ClinvarFetcher {
     }
 
     /// One pass over `variant_summary`, keeping the chunk's GRCh38 rows.
-    async fn read_bulk(&self, genes: &[GeneKey]) -> Result<Vec<Option<GeneAcc>>, FetchError> {
+    async fn read_bulk(
+        &self,
+        genes: &[GeneKey],
+    ) -> Result<(Vec<Option<GeneAcc>>, Spill), FetchError> {
         let url = self.config.variant_summary_url.as_str();
+        let mut spill = Spill::new().map_err(|e| FetchError::Config(format!("spill file: {e}")))?;
         let index = GeneIndex::new(genes);
         let mut lines = open(&self.client, url).await?;
         let header = lines
@@ -231,59 +240,114 @@ impl ClinvarFetcher {
             for &i in &ours {
                 let acc = accumulators[i].get_or_insert_with(GeneAcc::default);
                 match &parsed {
-                    Ok(variant) => acc.add(variant, &self.config),
+                    Ok(variant) => acc.add(variant, &self.config, &mut spill),
                     Err(message) => {
                         acc.fail(format!("variant_summary line {line_number}: {message}"))
                     }
                 }
             }
         }
-        Ok(accumulators)
+        spill
+            .finish_writing()
+            .map_err(|e| FetchError::Config(format!("spill file: {e}")))?;
+        Ok((accumulators, spill))
     }
 
     fn finish(
         &self,
         genes: &[GeneKey],
         accumulators: Vec<Option<GeneAcc>>,
+        spill: &Spill,
         metadata: &Value,
     ) -> FetchOutcome {
         let mut outcome = FetchOutcome::default();
         for (gene, acc) in genes.iter().zip(accumulators) {
-            match acc {
-                None => outcome.not_found(gene, "no GRCh38 variant in ClinVar"),
-                Some(GeneAcc {
-                    error: Some(error), ..
-                }) => outcome.failed(gene, error),
-                Some(acc) if acc.total == 0 => {
-                    outcome.not_found(gene, "no GRCh38 variant in ClinVar")
-                }
-                Some(acc) => push_record(
-                    &mut outcome,
-                    gene,
-                    SOURCE,
-                    VERSION,
-                    &acc.finish(&gene.symbol),
-                    metadata,
-                ),
-            }
+            self.gene_outcome(&mut outcome, gene, acc, spill, metadata);
         }
         outcome
+    }
+
+    /// One gene's record (or miss) into `outcome`; its accumulator is consumed.
+    fn gene_outcome(
+        &self,
+        outcome: &mut FetchOutcome,
+        gene: &GeneKey,
+        acc: Option<GeneAcc>,
+        spill: &Spill,
+        metadata: &Value,
+    ) {
+        match acc {
+            None => outcome.not_found(gene, "no GRCh38 variant in ClinVar"),
+            Some(GeneAcc {
+                error: Some(error), ..
+            }) => outcome.failed(gene, error),
+            Some(acc) if acc.total == 0 => outcome.not_found(gene, "no GRCh38 variant in ClinVar"),
+            Some(acc) => match acc.finish(&gene.symbol, spill) {
+                Ok(annotation) => {
+                    push_record(outcome, gene, SOURCE, VERSION, &annotation, metadata)
+                }
+                Err(e) => outcome.failed(gene, e),
+            },
+        }
+    }
+
+    /// The bulk path of `fetch_each`: every gene's record built and sent one at a time, so
+    /// only the counters, the spilled details' offsets and one record are in memory.
+    async fn fetch_each_chunk(
+        &self,
+        genes: &[GeneKey],
+        emit: &tokio::sync::mpsc::Sender<kgdb_core::annotation::AnnotationRecord>,
+    ) -> Result<Vec<crate::annotation::GeneMiss>, FetchError> {
+        if genes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let url = self.config.variant_summary_url.as_str();
+        let (accumulators, spill) = match self.read_bulk(genes).await {
+            Ok(read) => read,
+            Err(_) if genes.len() <= self.config.fallback_max_genes => {
+                let outcome = self.fetch_chunk(genes).await?;
+                for record in outcome.records {
+                    emit_record(emit, record).await?;
+                }
+                return Ok(outcome.misses);
+            }
+            Err(e) => return Err(e),
+        };
+        let metadata = bulk_metadata(url, &[]);
+        let mut misses = Vec::new();
+        for (gene, acc) in genes.iter().zip(accumulators) {
+            let mut one = FetchOutcome::default();
+            self.gene_outcome(&mut one, gene, acc, &spill, &metadata);
+            misses.append(&mut one.misses);
+            for record in one.records {
+                emit_record(emit, record).await?;
+            }
+        }
+        Ok(misses)
     }
 
     /// The fallback: per gene `esearch` pages then `esummary` batches, sequentially (NCBI's
     /// 3 requests/s is the client's domain limit).
     async fn fetch_eutils(&self, genes: &[GeneKey]) -> Result<FetchOutcome, FetchError> {
+        let mut spill = Spill::new().map_err(|e| FetchError::Config(format!("spill file: {e}")))?;
         let mut accumulators = Vec::with_capacity(genes.len());
         for gene in genes {
-            accumulators.push(self.eutils_gene(gene).await?);
+            accumulators.push(self.eutils_gene(gene, &mut spill).await?);
         }
+        spill
+            .finish_writing()
+            .map_err(|e| FetchError::Config(format!("spill file: {e}")))?;
         let summary = format!("{}/esummary.fcgi", self.config.eutils_url);
         let mut metadata = bulk_metadata(&summary, &[]);
         metadata["batch_fetch"] = Value::Bool(false);
-        Ok(self.finish(genes, accumulators, &metadata))
+        Ok(self.finish(genes, accumulators, &spill, &metadata))
     }
 
-    async fn eutils_gene(&self, gene: &GeneKey) -> Result<Option<GeneAcc>, FetchError> {
+    async fn eutils_gene(
+        &self,
+        gene: &GeneKey,
+        spill: &mut Spill,
+    ) -> Result<Option<GeneAcc>, FetchError> {
         let base = self.config.eutils_url.as_str();
         let search = format!("{base}/esearch.fcgi");
         let summary = format!("{base}/esummary.fcgi");
@@ -324,7 +388,7 @@ impl ClinvarFetcher {
                     form.push(("api_key", key.as_str()));
                 }
                 let answer = self.eutils_json(&summary, Some(&form)).await?;
-                if let Err(message) = esummary_into(&answer, &mut acc, &self.config) {
+                if let Err(message) = esummary_into(&answer, &mut acc, &self.config, spill) {
                     acc.fail(format!("esummary: {message}"));
                     return Ok(Some(acc));
                 }
@@ -386,6 +450,14 @@ impl AnnotationFetcher for ClinvarFetcher {
         genes: &'a [GeneKey],
     ) -> BoxFuture<'a, Result<FetchOutcome, FetchError>> {
         Box::pin(self.fetch_chunk(genes))
+    }
+
+    fn fetch_each<'a>(
+        &'a self,
+        genes: &'a [GeneKey],
+        emit: &'a tokio::sync::mpsc::Sender<kgdb_core::annotation::AnnotationRecord>,
+    ) -> BoxFuture<'a, Result<Vec<crate::annotation::GeneMiss>, FetchError>> {
+        Box::pin(self.fetch_each_chunk(genes, emit))
     }
 }
 
@@ -753,8 +825,9 @@ struct GeneAcc {
     consequences: BTreeMap<String, u64>,
     categories: [u64; 8],
     traits: HashMap<String, u64>,
-    protein_variants: Vec<VariantDetail>,
-    genomic_variants: Vec<VariantDetail>,
+    /// Offsets of the details in the chunk's spill file.
+    protein_variants: Vec<Span>,
+    genomic_variants: Vec<Span>,
     last_variation_id: Option<u64>,
     error: Option<String>,
 }
@@ -770,7 +843,7 @@ impl GeneAcc {
         }
     }
 
-    fn add(&mut self, v: &Variant<'_>, config: &ClinvarConfig) {
+    fn add(&mut self, v: &Variant<'_>, config: &ClinvarConfig, spill: &mut Spill) {
         if self.error.is_some() || self.last_variation_id == Some(v.variation_id) {
             return;
         }
@@ -827,17 +900,22 @@ impl GeneAcc {
             genomic_start: v.start,
             genomic_end: v.stop,
         };
-        match (wants_protein, wants_genomic) {
-            (true, true) => {
-                self.protein_variants.push(detail.clone());
-                self.genomic_variants.push(detail);
-            }
-            (true, false) => self.protein_variants.push(detail),
-            _ => self.genomic_variants.push(detail),
+        let span = match spill.push(&detail) {
+            Ok(span) => span,
+            Err(e) => return self.fail(format!("spill file: {e}")),
+        };
+        // A variant that is both is written once and listed twice.
+        if wants_protein {
+            self.protein_variants.push(span);
+        }
+        if wants_genomic {
+            self.genomic_variants.push(span);
         }
     }
 
-    fn finish(self, symbol: &str) -> ClinvarAnnotation {
+    fn finish(self, symbol: &str, spill: &Spill) -> Result<ClinvarAnnotation, String> {
+        let protein_variants = spill.read_all(&self.protein_variants)?;
+        let genomic_variants = spill.read_all(&self.genomic_variants)?;
         let total = self.total;
         let count = |s: Significance| self.by_significance[s as usize];
         let (p, lp) = (
@@ -857,7 +935,7 @@ impl GeneAcc {
                 .position(|c| *c == name)
                 .map_or(0, |i| self.categories[i])
         };
-        ClinvarAnnotation {
+        Ok(ClinvarAnnotation {
             gene_symbol: symbol.to_string(),
             total_count: total,
             pathogenic_count: p,
@@ -891,9 +969,81 @@ impl GeneAcc {
                 .collect(),
             variant_type_counts: self.variant_types,
             molecular_consequences: self.consequences,
-            protein_variants: self.protein_variants,
-            genomic_variants: self.genomic_variants,
-        }
+            protein_variants,
+            genomic_variants,
+        })
+    }
+}
+
+/// Where a detail sits in the spill file.
+type Span = (u64, u32);
+
+/// The chunk's variant details, written to an unlinked temporary file as they are found
+/// (ClinVar lists up to 200 + 200 per gene: ~500 MB of JSON for the kidney genes), so memory
+/// holds only their offsets; each gene's are read back when its record is built. Lambda's
+/// `/tmp` takes it (512 MB by default).
+struct Spill {
+    file: std::io::BufWriter<std::fs::File>,
+    len: u64,
+    buffer: Vec<u8>,
+}
+
+impl Spill {
+    fn new() -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "kgdb-clinvar-{}-{:?}.jsonl",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        // Unlinked at once: the open file lives until this Spill is dropped, even on a panic.
+        std::fs::remove_file(&path)?;
+        Ok(Self {
+            file: std::io::BufWriter::with_capacity(1 << 16, file),
+            len: 0,
+            buffer: Vec::with_capacity(1024),
+        })
+    }
+
+    fn push(&mut self, detail: &VariantDetail) -> Result<Span, String> {
+        use std::io::Write;
+        self.buffer.clear();
+        serde_json::to_writer(&mut self.buffer, detail).map_err(|e| e.to_string())?;
+        self.file
+            .write_all(&self.buffer)
+            .map_err(|e| e.to_string())?;
+        let span = (
+            self.len,
+            u32::try_from(self.buffer.len()).map_err(|e| e.to_string())?,
+        );
+        self.len += self.buffer.len() as u64;
+        Ok(span)
+    }
+
+    fn finish_writing(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        self.file.flush()
+    }
+
+    fn read_all(&self, spans: &[Span]) -> Result<Vec<Box<RawValue>>, String> {
+        use std::os::unix::fs::FileExt;
+        spans
+            .iter()
+            .map(|&(offset, len)| {
+                let mut bytes = vec![0u8; len as usize];
+                self.file
+                    .get_ref()
+                    .read_exact_at(&mut bytes, offset)
+                    .map_err(|e| format!("spill file: {e}"))?;
+                let text = String::from_utf8(bytes).map_err(|e| format!("spill file: {e}"))?;
+                RawValue::from_string(text).map_err(|e| format!("spill file: {e}"))
+            })
+            .collect()
     }
 }
 
@@ -949,8 +1099,8 @@ struct ClinvarAnnotation {
     variant_type_counts: BTreeMap<String, u64>,
     molecular_consequences: BTreeMap<String, u64>,
     consequence_categories: ConsequenceCategories,
-    protein_variants: Vec<VariantDetail>,
-    genomic_variants: Vec<VariantDetail>,
+    protein_variants: Vec<Box<RawValue>>,
+    genomic_variants: Vec<Box<RawValue>>,
     top_molecular_consequences: Vec<ConsequenceCount>,
     top_traits: Vec<TraitCount>,
 }
@@ -994,7 +1144,12 @@ fn excerpt(v: &Value) -> String {
 }
 
 /// Adds every record of an `esummary` answer to `acc`.
-fn esummary_into(answer: &Value, acc: &mut GeneAcc, config: &ClinvarConfig) -> Result<(), String> {
+fn esummary_into(
+    answer: &Value,
+    acc: &mut GeneAcc,
+    config: &ClinvarConfig,
+    spill: &mut Spill,
+) -> Result<(), String> {
     let result = answer
         .get("result")
         .ok_or_else(|| format!("no result in {}", excerpt(answer)))?;
@@ -1010,7 +1165,7 @@ fn esummary_into(answer: &Value, acc: &mut GeneAcc, config: &ClinvarConfig) -> R
             .get(uid)
             .ok_or_else(|| format!("result lacks the record of uid {uid}"))?;
         let variant = summary_variant(uid, record).map_err(|e| format!("uid {uid}: {e}"))?;
-        acc.add(&variant, config);
+        acc.add(&variant, config, spill);
     }
     Ok(())
 }
