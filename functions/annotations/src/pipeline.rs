@@ -30,18 +30,18 @@ pub async fn status(state: &AppState) -> HandlerResult {
         client.query_typed_opt(
             "SELECT r.id, r.status, r.strategy, r.sources, r.trigger, r.phase, r.chunks_planned,
                     r.genes_planned, r.data_version, r.error, r.created_at, r.completed_at,
-                    count(*) FILTER (WHERE c.status = 'pending'),
-                    count(*) FILTER (WHERE c.status = 'queued'),
-                    count(*) FILTER (WHERE c.status = 'done'),
-                    count(*) FILTER (WHERE c.status = 'failed'),
-                    COALESCE(sum(c.records), 0)::bigint,
-                    COALESCE(sum(c.not_found), 0)::bigint,
-                    COALESCE(sum(c.gene_failures), 0)::bigint
-               FROM annotation_runs r
-               LEFT JOIN annotation_run_chunks c ON c.run_id = r.id
-              GROUP BY r.id
-              ORDER BY r.id DESC
-              LIMIT 1",
+                    c.pending, c.queued, c.done, c.failed, c.records, c.not_found, c.gene_failures
+               FROM (SELECT * FROM annotation_runs ORDER BY id DESC LIMIT 1) r
+               -- Only the latest run's chunks are counted (annotation_run_chunks' key).
+               CROSS JOIN LATERAL (
+                    SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+                           count(*) FILTER (WHERE status = 'queued') AS queued,
+                           count(*) FILTER (WHERE status = 'done') AS done,
+                           count(*) FILTER (WHERE status = 'failed') AS failed,
+                           COALESCE(sum(records), 0)::bigint AS records,
+                           COALESCE(sum(not_found), 0)::bigint AS not_found,
+                           COALESCE(sum(gene_failures), 0)::bigint AS gene_failures
+                      FROM annotation_run_chunks WHERE run_id = r.id) c",
             &[],
         ),
     )?;
