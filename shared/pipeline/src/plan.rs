@@ -12,7 +12,7 @@ pub enum Strategy {
     Full,
     /// As full (the original's name for "ignore is_update_due").
     Forced,
-    /// The named sources, every gene (or the named genes).
+    /// The named sources (without names: every active one), every gene (or the named genes).
     Selective,
     /// Pairs without a row only (the original's `update-missing`).
     Missing,
@@ -95,8 +95,6 @@ pub enum RequestError {
     Strategy(String),
     #[error("{0:?} is not an annotation source (one of {sources})", sources = ANNOTATION_SOURCES.join(", "))]
     Source(String),
-    #[error("the selective strategy needs at least one source")]
-    SelectiveWithoutSources,
     #[error("gene_ids must be positive integers (got {0:?})")]
     GeneId(String),
     #[error("at most {max} gene ids per run (got {got})")]
@@ -129,9 +127,6 @@ impl RunRequest {
             if !chosen.iter().any(|c| c == s) {
                 chosen.push(s.to_string());
             }
-        }
-        if strategy == Strategy::Selective && chosen.is_empty() {
-            return Err(RequestError::SelectiveWithoutSources);
         }
         let mut ids: Vec<i64> = Vec::new();
         for raw in gene_ids.iter().flat_map(|s| s.split(',')).map(str::trim) {
@@ -183,10 +178,9 @@ mod tests {
             Err(RequestError::Strategy("everything".into()))
         );
         assert!(RunRequest::from_query(None, &["STRING"], &[], "t").is_err());
-        assert_eq!(
-            RunRequest::from_query(Some("selective"), &[], &[], "t"),
-            Err(RequestError::SelectiveWithoutSources)
-        );
+        // Selective without names: every active source (the document allows it; not a 422).
+        let r = RunRequest::from_query(Some("selective"), &[], &[], "t").unwrap();
+        assert!(r.sources.is_empty());
         for bad in ["0", "-2", "x", "99999999999999999999"] {
             assert!(
                 RunRequest::from_query(None, &[], &[bad], "t").is_err(),
