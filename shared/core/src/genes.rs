@@ -45,7 +45,7 @@ pub trait GeneResolver: Send + Sync {
     fn resolve<'a>(&'a self, reported: ReportedGene<'a>) -> BoxFuture<'a, Resolution>;
 }
 
-/// The original's cleaning of a reported symbol (original-system §3): upper case; `GENE:` /
+/// The original's cleaning of a reported symbol (docs/gene-normalization.md): upper case; `GENE:` /
 /// `SYMBOL:` prefixes, separators and parentheses stripped; `GENE` / `PROTEIN` / `_HUMAN`
 /// suffixes stripped. Tokens that cannot be a gene symbol (empty, longer than 20 characters,
 /// not letters/digits/`-`/`.`, or words such as `NONE`) are refused with the reason.

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::error::parse_retry_after;
 use crate::{Compression, DomainLimits, Endpoints, FetchError, LineStream};
 
-/// The original's retry policy (external-api-formats §0.2): delays from 1 s doubling to at most
+/// The original's retry policy (docs/provider-formats.md): delays from 1 s doubling to at most
 /// 60 s, with jitter, a few times; other 4xx are final.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {

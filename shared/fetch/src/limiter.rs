@@ -28,7 +28,7 @@ impl DomainLimits {
         }
     }
 
-    /// The original's per-domain limits (original-system §4), with gnomAD at the server's own
+    /// The original's per-domain limits (docs/provider-formats.md), with gnomAD at the server's own
     /// 30 per minute and NCBI at 3/s without an API key.
     pub fn original() -> Self {
         Self::new([

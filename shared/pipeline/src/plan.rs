@@ -1,7 +1,7 @@
 use kgdb_core::annotation::{ANNOTATION_SOURCES, is_annotation_source};
 use serde::{Deserialize, Serialize};
 
-/// The original's update strategies (original-system §6), plus `missing`.
+/// The original's update strategies (docs/annotation-pipeline.md), plus `missing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {

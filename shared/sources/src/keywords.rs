@@ -1,8 +1,8 @@
-//! The original's kidney keywords (`keywords.yaml`, original-system §3), shared by the sources
+//! The original's kidney keywords (`keywords.yaml`, docs/provider-formats.md), shared by the sources
 //! that select kidney records by text: PanelApp searches each one, GenCC matches its disease
 //! columns against them.
 
-/// The original's `keywords.yaml` (original-system §3), matched case-insensitively as
+/// The original's `keywords.yaml` (docs/provider-formats.md), matched case-insensitively as
 /// substrings (of GenCC's disease columns; PanelApp searches each). `tubul` was removed there on
 /// purpose: it matches tubulinopathies.
 pub const KIDNEY_KEYWORDS: [&str; 18] = [

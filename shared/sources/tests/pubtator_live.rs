@@ -1,5 +1,5 @@
 //! The live PubTator3 fetcher against the scripted local server (`fixtures/pubtator/`, the
-//! format of external-api-formats §6): how a run is cut, what a chunk walks and what its hits
+//! format of docs/provider-formats.md): how a run is cut, what a chunk walks and what its hits
 //! normalize to, smart mode's early stop, and what each provider failure ends in.
 
 use std::collections::{BTreeSet, HashMap};

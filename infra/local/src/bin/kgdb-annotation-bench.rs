@@ -65,12 +65,10 @@ const KIDNEY_LISTS: [&str; 5] = [
     "05_PubTator_genes",
 ];
 const KIDNEY_MP_TERMS: &str = "data/snapshots/kgdb-curated-2025/mpo_kidney_terms.json";
-const CLINVAR_FIXTURE: &str =
-    include_str!("../../../../shared/fetch/tests/fixtures/clinvar/variant_summary.txt");
-const MANE_FIXTURE: &str =
-    include_str!("../../../../shared/fetch/tests/fixtures/ensembl/MANE.GRCh38.v1.5.summary.txt");
-const GTF_FIXTURE: &str =
-    include_str!("../../../../shared/fetch/tests/fixtures/ensembl/Homo_sapiens.GRCh38.115.chr.gtf");
+// The fixtures the mock provider world serves (one copy, in kgdb-fetch).
+const CLINVAR_FIXTURE: &str = kgdb_fetch::mock::providers::CLINVAR_VARIANT_SUMMARY;
+const MANE_FIXTURE: &str = kgdb_fetch::mock::providers::ENSEMBL_MANE;
+const GTF_FIXTURE: &str = kgdb_fetch::mock::providers::ENSEMBL_GTF;
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();

@@ -1,6 +1,5 @@
 //! `clinvar`: variant counts per clinical significance, review confidence, variant types and
-//! consequences of each gene, from ClinVar's `variant_summary.txt.gz` (original-system §4,
-//! external-api-formats §8).
+//! consequences of each gene, from ClinVar's `variant_summary.txt.gz` (docs/provider-formats.md).
 //!
 //! **Bulk** (one chunk of every due gene): the file (about 400 MB gzipped, several GB of text)
 //! is streamed once; its header is read by name; only `Assembly = GRCh38` rows of the chunk's
@@ -1080,7 +1079,7 @@ struct TraitCount {
     count: u64,
 }
 
-/// The stored `annotations` (the original's keys, original-system §4).
+/// The stored `annotations` (the original's keys, docs/provider-formats.md).
 #[derive(Debug, Serialize)]
 struct ClinvarAnnotation {
     gene_symbol: String,

@@ -1,5 +1,4 @@
-//! `descartes`: fetal kidney expression from the Descartes human GTEx tables (original-system
-//! §4, external-api-formats §10).
+//! `descartes`: fetal kidney expression from the Descartes human GTEx tables (docs/provider-formats.md).
 //!
 //! **Bulk**: two small CSVs, [`TPM_URL`] and [`PERCENTAGE_URL`], both required, streamed line by
 //! line and kept for our genes only (by symbol, case-insensitive; the first row of a symbol

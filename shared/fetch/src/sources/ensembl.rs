@@ -1,5 +1,5 @@
 //! `ensembl`: each gene's place on GRCh38 and its canonical transcript's exons, from Ensembl's
-//! GTF and NCBI's MANE summary (original-system §4, external-api-formats §13). No REST call.
+//! GTF and NCBI's MANE summary (docs/provider-formats.md). No REST call.
 //!
 //! **Bulk** (one chunk of every due gene): the MANE summary (small, a few MB) is streamed
 //! first, keeping the chunk's rows (unversioned `Ensembl_nuc` → `RefSeq_nuc`); then the GTF
@@ -13,7 +13,7 @@
 //! Exons keep Ensembl's own `exon_number` and are listed in that order (5'→3' along the
 //! transcript, so on the minus strand exon 1 has the highest coordinates). The original
 //! re-numbered them by ascending start, which reverses the numbering of minus-strand genes
-//! (external-api-formats §13 calls it a quirk to decide on); kgdb keeps the numbering ClinVar
+//! (docs/provider-formats.md calls it a quirk to decide on); kgdb keeps the numbering ClinVar
 //! and the literature use. `coding_length` (a kgdb key the offline data stores too) is the
 //! canonical transcript's `CDS` plus `stop_codon` length.
 //!
@@ -546,7 +546,7 @@ struct CanonicalTranscript {
     coding_length: Option<i64>,
 }
 
-/// The stored `annotations` (the original's keys, original-system §4; `coding_length` is
+/// The stored `annotations` (the original's keys, docs/provider-formats.md; `coding_length` is
 /// kgdb's, as in the offline rows).
 #[derive(Debug, Serialize)]
 struct EnsemblAnnotation {

@@ -1,5 +1,4 @@
-//! `gnomad`: loss-of-function and missense constraint from gnomAD v4.1 (original-system §4,
-//! external-api-formats §7).
+//! `gnomad`: loss-of-function and missense constraint from gnomAD v4.1 (docs/provider-formats.md).
 //!
 //! **Bulk (primary)**: [`BULK_URL`], about 96 MB of uncompressed TSV, one row per transcript
 //! (Ensembl `ENST…` rows with `gene_id` = `ENSG…`, RefSeq `NM_…` rows with the NCBI number).

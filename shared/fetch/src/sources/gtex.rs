@@ -1,5 +1,4 @@
-//! `gtex`: median expression per tissue from GTEx v8 (original-system §4, external-api-formats
-//! §9).
+//! `gtex`: median expression per tissue from GTEx v8 (docs/provider-formats.md).
 //!
 //! **Bulk**: [`BULK_URL`], a gzipped GCT 1.2 file (about 6.6 MB compressed): `#1.2`, a
 //! dimensions line `<genes>\t<tissues>`, the header `Name\tDescription\t<tissue…>`, then one

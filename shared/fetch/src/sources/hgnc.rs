@@ -1,5 +1,4 @@
-//! `hgnc`: nomenclature and cross-references from HGNC's complete set (original-system §4,
-//! external-api-formats §1).
+//! `hgnc`: nomenclature and cross-references from HGNC's complete set (docs/provider-formats.md).
 //!
 //! **Bulk (primary)**: [`BULK_URL`], about 40 MB of JSON, `{"response": {"numFound": …,
 //! "docs": [...]}}`, read in bounded memory without spooling to disk: the body's chunks go

@@ -1,6 +1,5 @@
 //! `hpo`: each gene's HPO phenotypes and diseases, and which phenotypes concern the kidney,
-//! from HPO's `genes_to_phenotype.txt` and the JAX ontology API (original-system §4,
-//! external-api-formats §5).
+//! from HPO's `genes_to_phenotype.txt` and the JAX ontology API (docs/provider-formats.md).
 //!
 //! **Bulk** (one chunk of every due gene): once per chunk the descendants of the four kidney
 //! roots (HP:0010935, HP:0000077, HP:0012210, HP:0000079, roots included) come from
@@ -16,8 +15,8 @@
 //! too). The `classification` block keeps the original's shape, with every value `null`: its
 //! clinical groups (cakut, complement, cyst_cilio, glomerulopathy, nephrolithiasis,
 //! tubulopathy: signature HPO terms and weights), onset groups and extra-renal categories come
-//! from the original's configuration, which neither original-system §4 nor
-//! external-api-formats §5 gives; inventing term lists would store a made-up classification.
+//! from the original's configuration, which the original's
+//! documentation does not give; inventing term lists would store a made-up classification.
 //! A gene the file lacks is `not_found` (the original stored `has_hpo_data: false` rows).
 
 use std::collections::{BTreeMap, HashSet};
@@ -367,7 +366,7 @@ struct SyndromicAssessment {
     extra_renal_term_counts: Option<BTreeMap<String, u64>>,
 }
 
-/// The stored `annotations` (the original's keys, original-system §4).
+/// The stored `annotations` (the original's keys, docs/provider-formats.md).
 #[derive(Debug, Serialize)]
 struct HpoAnnotation {
     gene_symbol: String,

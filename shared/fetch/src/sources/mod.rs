@@ -1,5 +1,5 @@
 //! The ten annotation sources' live clients, one module each (real endpoints and bulk files of
-//! original-system §4; what each stores and how it fails: docs/annotation-pipeline.md).
+//! docs/provider-formats.md; what each stores and how it fails: docs/annotation-pipeline.md).
 
 pub mod clinvar;
 mod common;

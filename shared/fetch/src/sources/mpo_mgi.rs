@@ -1,5 +1,5 @@
 //! `mpo_mgi`: kidney phenotypes of the mouse orthologues of our genes, live from MouseMine
-//! (external-api-formats §11, original-system §4).
+//! (docs/provider-formats.md).
 //!
 //! Per chunk:
 //! 1. **Kidney MP terms**: the descendants of MP:0005367 "renal/urinary system phenotype". The
@@ -27,7 +27,7 @@
 //!    called not found.
 //! 3. **Zygosity**: template `_Genotype_Phenotype`, one request per mouse orthologue
 //!    (`constraint1=OntologyAnnotation.subject.symbol&op1=CONTAINS&value1=Pkd1&size=10000`; the
-//!    comma-joined bulk form is suspect, §11), rows `[genotype id, genotype symbol, background,
+//!    comma-joined bulk form is suspect), rows `[genotype id, genotype symbol, background,
 //!    zygosity, MP id, MP name]`. `CONTAINS` also matches `Pkd1l2<…>/Pkd1l2<…>`, so a row
 //!    counts only if one allele of its genotype is of the orthologue itself. At most
 //!    [`MpoMgiConfig::max_orthologs_per_gene`] orthologues (alphabetical) are queried per gene.
@@ -272,7 +272,7 @@ impl MpoMgiFetcher {
             ("extra1", "H. sapiens"),
             ("format", "json"),
         ];
-        // The bulk form omits `size` (§11); a single gene asks for all its rows.
+        // The bulk form omits `size`; a single gene asks for all its rows.
         if single {
             params.push(("size", "10000"));
         }

@@ -1,6 +1,5 @@
 //! `string_ppi`: each kidney gene's physical protein interactions with other kidney genes,
-//! weighted by the partners' evidence, from STRING v12.0's bulk files (original-system §4,
-//! external-api-formats §12).
+//! weighted by the partners' evidence, from STRING v12.0's bulk files (docs/provider-formats.md).
 //!
 //! **Bulk**: the chunk is the whole kidney gene set (partners must be in it). Two files are
 //! streamed, `protein.info` first (STRING protein id → symbol, only the chunk's genes kept),
@@ -18,7 +17,7 @@
 //! with `ppi_score > 0` (3 decimals; 0 when there is one), which is the original's global
 //! `string_ppi_percentiles` view because the chunk is every kidney gene; a gene whose
 //! `ppi_score` rounds to 0 gets `null`, as the view leaves it out. (The original wrote `null`
-//! after a first run, original-system §9.14.)
+//! after a first run: a bug of its percentile cache.)
 //!
 //! Not found: a gene without `percentage_score > 0` (not in the kidney network), without a
 //! STRING protein, or without a kept link (the offline rows also exist only for genes with
@@ -374,7 +373,7 @@ struct Summary {
     strong_interactions: usize,
 }
 
-/// The stored `annotations` (the original's keys, original-system §4).
+/// The stored `annotations` (the original's keys, docs/provider-formats.md).
 #[derive(Debug, Serialize)]
 struct StringPpiAnnotation {
     ppi_score: f64,

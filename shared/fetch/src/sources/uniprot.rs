@@ -1,5 +1,5 @@
 //! `uniprot`: protein names, lengths, functions, domains and Pfam/InterPro references of the
-//! reviewed (Swiss-Prot) human entry of each gene (external-api-formats §14, original-system §4).
+//! reviewed (Swiss-Prot) human entry of each gene (docs/provider-formats.md).
 //!
 //! Primary path, one ID-mapping job per chunk:
 //! 1. `POST https://rest.uniprot.org/idmapping/run`, form `from=Gene_Name&to=UniProtKB&
@@ -26,7 +26,7 @@
 //! wins, the lowest accession among several; with no primary match a single entry is taken,
 //! several are ambiguous (not found). Entries marked unreviewed are never used.
 //!
-//! Stored keys (original-system §4): `accession`, `entry_name`, `gene_symbol` (ours),
+//! Stored keys (docs/provider-formats.md): `accession`, `entry_name`, `gene_symbol` (ours),
 //! `protein_name`, `length`, `organism`, `function` (the first FUNCTION comment),
 //! `domains[{type, description, start, end, length, evidence_code?}]` for Domain, Region,
 //! Motif, Transmembrane, Signal (`Signal` and the original's `Signal peptide`), Propeptide and
@@ -59,7 +59,7 @@ pub const STATUS_URL: &str = "https://rest.uniprot.org/idmapping/status/";
 /// `{jobId}` is appended.
 pub const RESULTS_URL: &str = "https://rest.uniprot.org/idmapping/uniprotkb/results/";
 pub const SEARCH_URL: &str = "https://rest.uniprot.org/uniprotkb/search";
-/// The fields the original requests (§14).
+/// The fields the original requests.
 pub const FIELDS: &str = "accession,id,gene_names,protein_name,length,organism_name,cc_function,cc_subcellular_location,ft_domain,ft_region,ft_motif,ft_transmem,ft_signal,ft_propep,ft_chain,xref_pfam,xref_interpro";
 /// UniProt's largest page.
 pub const MAX_PAGE_SIZE: usize = 500;

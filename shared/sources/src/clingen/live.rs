@@ -1,4 +1,4 @@
-//! ClinGen gene–disease validity from its website (external-api-formats §3, original-system §3),
+//! ClinGen gene–disease validity from its website (docs/provider-formats.md),
 //! one chunk as the snapshot:
 //!
 //! - **Bulk CSV (primary)**: [`CSV_URL`], every cell quoted, a preamble (title, date, web page,

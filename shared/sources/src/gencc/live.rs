@@ -1,5 +1,5 @@
 //! GenCC live: the submissions export `https://thegencc.org/download/action/submissions-export-xlsx`
-//! (external-api-formats §4; original-system §3).
+//! (docs/provider-formats.md).
 //!
 //! One chunk ([`GenccChunk::All`]): the workbook is downloaded whole (about 3.6 MB; a 120 s
 //! timeout, as the original's) and read in memory with calamine. Its first sheet, row 1 the

@@ -1,5 +1,5 @@
 //! HPO live: genes annotated to the kidney phenotypes, from the JAX ontology API
-//! `https://ontology.jax.org/api` (external-api-formats §5; original-system §3).
+//! `https://ontology.jax.org/api` (docs/provider-formats.md).
 //!
 //! **Plan**: `GET /hp/terms/HP:0010935/descendants` (a bare JSON array of term objects; the
 //! root itself is not in it, and the original did not annotate it either) → the distinct HP

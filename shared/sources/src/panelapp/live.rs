@@ -1,4 +1,4 @@
-//! PanelApp from its REST API (external-api-formats §2, original-system §3), one chunk per
+//! PanelApp from its REST API (docs/provider-formats.md), one chunk per
 //! region as the snapshot:
 //!
 //! 1. `GET {base}/panels/?name=<keyword>&format=json` for each kidney keyword, following `next`

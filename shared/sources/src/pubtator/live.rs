@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ArticleHit, Mention, PubTator, PubTatorChunk};
 
-/// PubTator3's search endpoint (external-api-formats §6; the original's config still names the
+/// PubTator3's search endpoint (docs/provider-formats.md; the original's config still names the
 /// retired `pubtator-api`).
 pub const SEARCH_URL: &str = "https://www.ncbi.nlm.nih.gov/research/pubtator3-api/search/";
 
@@ -402,7 +402,7 @@ pub fn genes_in(text_hl: &str) -> Vec<GeneMention> {
         .collect()
 }
 
-/// A search page, as far as it is read (external-api-formats §6).
+/// A search page, as far as it is read (docs/provider-formats.md).
 #[derive(Debug, Deserialize)]
 struct SearchPage {
     results: Vec<SearchResult>,
