@@ -2,34 +2,20 @@
 //! handlers and, under the Runtime API emulator, through the built worker and scheduler
 //! binaries (SQS is moto's, the providers are the mock provider world).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use kgdb_core::jobs::{AnnotationJob, JobSender};
+use kgdb_core::jobs::JobSender;
 use kgdb_fetch::mock::MockServer;
 use kgdb_fn_annotation_pipeline::scheduler::handle_schedule;
 use kgdb_fn_annotation_pipeline::worker::handle_sqs;
 use kgdb_fn_annotation_pipeline::{Fetchers, Worker};
 use kgdb_pipeline::queue::SqsSender;
 use kgdb_pipeline::{RunRequest, RunStore, Strategy};
-use kgdb_tests::TestDb;
+use kgdb_tests::{Outbox, TestDb};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
 use crate::lambda_runtime::{binary, config, invoke, samples, spawn, template};
-
-#[derive(Default)]
-struct Outbox(Mutex<Vec<AnnotationJob>>);
-
-impl JobSender for Outbox {
-    fn send<'a>(&'a self, jobs: &'a [AnnotationJob]) -> BoxFuture<'a, Result<(), String>> {
-        self.0.lock().unwrap().extend_from_slice(jobs);
-        Box::pin(async { Ok(()) })
-    }
-    fn kind(&self) -> &'static str {
-        "outbox"
-    }
-}
 
 fn sample(name: &str) -> Value {
     samples("annotation")

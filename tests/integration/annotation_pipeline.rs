@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::SqsEvent;
 use futures::future::BoxFuture;
 use kgdb_core::annotation::AnnotationRecord;
-use kgdb_core::jobs::{AnnotationJob, JobSender};
+use kgdb_core::jobs::JobSender;
 use kgdb_fetch::FetchError;
 use kgdb_fetch::annotation::{AnnotationFetcher, Chunking, FetchOutcome, GeneKey};
 use kgdb_fn_annotation_pipeline::worker::handle_sqs;
 use kgdb_fn_annotation_pipeline::{Fetchers, JobOutcome, Worker};
 use kgdb_pipeline::queue::{InProcessQueue, QueueSettings, SqsSender};
 use kgdb_pipeline::{RunRequest, RunStore, Strategy};
-use kgdb_tests::TestDb;
+use kgdb_tests::{Outbox, TestDb};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -179,26 +179,6 @@ impl Fixture {
             ids.join(",")
         ))
         .await
-    }
-}
-
-/// Collects sent jobs without delivering them (the test delivers by hand).
-#[derive(Default)]
-struct Outbox(Mutex<Vec<AnnotationJob>>);
-
-impl JobSender for Outbox {
-    fn send<'a>(&'a self, jobs: &'a [AnnotationJob]) -> BoxFuture<'a, Result<(), String>> {
-        self.0.lock().unwrap().extend_from_slice(jobs);
-        Box::pin(async { Ok(()) })
-    }
-    fn kind(&self) -> &'static str {
-        "outbox"
-    }
-}
-
-impl Outbox {
-    fn take(&self) -> Vec<AnnotationJob> {
-        std::mem::take(&mut *self.0.lock().unwrap())
     }
 }
 

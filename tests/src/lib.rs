@@ -514,3 +514,35 @@ pub async fn scalar<T: for<'a> tokio_postgres::types::FromSql<'a>>(
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .get(0)
 }
+
+/// A job queue that keeps what is sent (tests deliver the jobs by hand).
+#[derive(Default)]
+pub struct Outbox(std::sync::Mutex<Vec<kgdb_core::jobs::AnnotationJob>>);
+
+impl kgdb_core::jobs::JobSender for Outbox {
+    fn send<'a>(
+        &'a self,
+        jobs: &'a [kgdb_core::jobs::AnnotationJob],
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(jobs);
+        Box::pin(async { Ok(()) })
+    }
+    fn kind(&self) -> &'static str {
+        "outbox"
+    }
+}
+
+impl Outbox {
+    /// The jobs sent since the last call.
+    pub fn take(&self) -> Vec<kgdb_core::jobs::AnnotationJob> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}

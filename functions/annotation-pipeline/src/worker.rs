@@ -162,12 +162,16 @@ impl Worker {
         // The fetcher hands records over as it builds them; they are written in batches
         // meanwhile, so a large source (ClinVar) never holds all its records at once.
         let (tx, rx) = tokio::sync::mpsc::channel(WRITE_BATCH);
+        let ttl_days = fetcher.ttl_days();
         let fetch = async move {
             let misses = fetcher.fetch_each(&genes, &tx).await;
             drop(tx);
             misses
         };
-        let (misses, written) = tokio::join!(fetch, self.write_batches(work.source.as_str(), rx));
+        let (misses, written) = tokio::join!(
+            fetch,
+            self.write_batches(work.source.as_str(), ttl_days, rx)
+        );
         let written = match written {
             Ok(w) => w,
             // The writer failed (the database): retried, whatever the fetch said.
@@ -226,9 +230,9 @@ impl Worker {
     async fn write_batches(
         &self,
         source: &str,
+        ttl: i32,
         mut rx: tokio::sync::mpsc::Receiver<AnnotationRecord>,
     ) -> Result<Written, String> {
-        let ttl = self.fetchers.get(source).map_or(90, |f| f.ttl_days());
         let mut written = Written::default();
         let mut batch = Vec::with_capacity(WRITE_BATCH);
         loop {
